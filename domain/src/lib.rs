@@ -1,0 +1,19 @@
+//! The law as code, with no I/O: a newcomer finds each rule of the law by folder.
+//!
+//! - [`passport`]: the shape of a service passport (terms, documents, refusal grounds, channels).
+//! - [`catalog`]: the passports themselves, loaded from `domain/catalog/` and validated.
+//! - [`calendar`]: the Kazakh business calendar (days off, transfers, working hours, time zone).
+//! - [`deadline`]: term arithmetic on that calendar (due dates, counting back, days elapsed).
+//! - [`application`]: the application's states and who may move it between them.
+//! - [`identity`]: IIN and BIN numbers.
+//! - [`text`]: texts in Kazakh, Russian and English.
+//! - [`clock`]: "now", injectable so that tests pin exact dates.
+
+pub mod application;
+pub mod calendar;
+pub mod catalog;
+pub mod clock;
+pub mod deadline;
+pub mod identity;
+pub mod passport;
+pub mod text;
