@@ -1,0 +1,162 @@
+//! Request extractors that turn every malformed input into a problem naming the field.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
+use domain::text::Lang;
+use serde::de::DeserializeOwned;
+use validator::{Validate, ValidationErrors, ValidationErrorsKind};
+
+use crate::error::{ApiError, FieldError};
+use crate::state::AppState;
+
+/// A JSON body, parsed with the path of any bad field and checked with `validator`.
+///
+/// Syntax errors give 400, a wrong content type 415, a body over `MAX_BODY_BYTES` 413, and wrong or
+/// missing fields 422 with the field's path (`form.children[0].iin`) and the rule.
+pub struct ValidJson<T>(pub T);
+
+impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let content_type_ok = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
+            .is_some_and(|m| m == "application/json" || m.ends_with("+json"));
+        let limit = req.app_data::<web::Data<AppState>>().map_or(1024 * 1024, |s| s.max_body_bytes);
+        let declared_len = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !content_type_ok {
+                return Err(ApiError::UnsupportedMediaType("send the body as `Content-Type: application/json`".into()));
+            }
+            if declared_len.is_some_and(|n| n > limit) {
+                return Err(ApiError::PayloadTooLarge(format!("the body may be at most {limit} bytes")));
+            }
+            let bytes = body.await.map_err(|e| match e.as_response_error().status_code().as_u16() {
+                413 => ApiError::PayloadTooLarge(format!("the body may be at most {limit} bytes")),
+                _ => ApiError::BadRequest { code: "unreadable_body", detail: e.to_string(), errors: vec![] },
+            })?;
+            if bytes.len() > limit {
+                return Err(ApiError::PayloadTooLarge(format!("the body may be at most {limit} bytes")));
+            }
+            let value: T = parse_json(&bytes)?;
+            value.validate().map_err(|e| ApiError::validation(flatten(&e, "")))?;
+            Ok(ValidJson(value))
+        })
+    }
+}
+
+/// Parses JSON, reporting syntax errors as 400 and data errors as 422 with the field's path.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            ApiError::BadRequest {
+                code: "malformed_json",
+                detail: format!("the body is not valid JSON: {inner}"),
+                errors: vec![],
+            }
+        } else {
+            let msg = inner.to_string();
+            // serde reports a missing field at its parent; name the field itself.
+            let (field, rule) = match msg.strip_prefix("missing field `").and_then(|r| r.split('`').next()) {
+                Some(name) if path == "." => (name.to_string(), "required"),
+                Some(name) => (format!("{path}.{name}"), "required"),
+                None if msg.starts_with("unknown field") => (path.clone(), "unknown_field"),
+                None if msg.starts_with("unknown variant") => (path.clone(), "enum"),
+                None => (path.clone(), "type"),
+            };
+            let message = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+            ApiError::validation(vec![FieldError::new(field, rule, message)])
+        }
+    })
+}
+
+/// Flattens validator's nested errors into field paths.
+pub fn flatten(errors: &ValidationErrors, prefix: &str) -> Vec<FieldError> {
+    let mut out = Vec::new();
+    for (field, kind) in errors.errors() {
+        let path = if prefix.is_empty() { field.to_string() } else { format!("{prefix}.{field}") };
+        match kind {
+            ValidationErrorsKind::Field(errs) => {
+                for e in errs {
+                    let message = e.message.as_ref().map(|m| m.to_string()).unwrap_or_else(|| match e.code.as_ref() {
+                        "length" => "has the wrong length".into(),
+                        "range" => "is out of range".into(),
+                        "regex" => "has the wrong format".into(),
+                        other => format!("breaks rule `{other}`"),
+                    });
+                    out.push(FieldError::new(path.clone(), e.code.to_string(), message));
+                }
+            }
+            ValidationErrorsKind::Struct(inner) => out.extend(flatten(inner, &path)),
+            ValidationErrorsKind::List(items) => {
+                for (i, inner) in items {
+                    out.extend(flatten(inner, &format!("{path}[{i}]")));
+                }
+            }
+        }
+    }
+    out.sort_by(|a, b| a.field.cmp(&b.field));
+    out
+}
+
+/// The language to answer in: `?lang=`, else `Accept-Language`, else Kazakh (the state language).
+pub fn request_lang(req: &HttpRequest, explicit: Option<&str>) -> Result<Lang, ApiError> {
+    if let Some(code) = explicit {
+        return Lang::parse(code)
+            .filter(|l| l.code() == code)
+            .ok_or_else(|| ApiError::field("lang", "enum", "must be one of kk, ru, en"));
+    }
+    Ok(req
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(Lang::from_accept_language)
+        .unwrap_or(Lang::Kk))
+}
+
+/// A query string, parsed with the path of any bad parameter (400 naming it, instead of actix's
+/// plain-text error).
+pub struct ValidQuery<T>(pub T);
+
+impl<T> std::ops::Deref for ValidQuery<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for ValidQuery<T> {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(req.query_string().as_bytes()));
+        std::future::ready(serde_path_to_error::deserialize(de).map(ValidQuery).map_err(|e| {
+            let path = e.path().to_string();
+            let msg = e.into_inner().to_string();
+            let field = match msg.strip_prefix("missing field `").and_then(|r| r.split('`').next()) {
+                Some(name) => name.to_string(),
+                None => path,
+            };
+            ApiError::BadRequest {
+                code: "invalid_query",
+                detail: format!("query parameter `{field}`: {msg}"),
+                errors: vec![FieldError::new(format!("query.{field}"), "type", msg)],
+            }
+        }))
+    }
+}

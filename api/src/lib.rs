@@ -1,0 +1,90 @@
+//! The HTTP API of the state-services backend.
+//!
+//! Start-up is a library function ([`start`]) so that the end-to-end tests run the very same server
+//! on a random port with a pinned clock.
+
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod openapi;
+pub mod routes;
+pub mod schema;
+pub mod state;
+pub mod terms;
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::{web, App, HttpServer};
+use domain::catalog::Catalog;
+use domain::clock::Clock;
+use persistence::Database;
+use tracing_actix_web::TracingLogger;
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::Authenticator;
+use crate::config::Settings;
+use crate::routes::RouteTable;
+use crate::state::AppState;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("the service catalog is invalid:\n{0}")]
+    Catalog(#[from] domain::catalog::CatalogErrors),
+    #[error(transparent)]
+    Database(#[from] persistence::StoreError),
+    #[error("authentication keys: {0}")]
+    Keys(String),
+    #[error("cannot listen: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// A started server: its port and the future that runs it.
+pub struct Running {
+    pub port: u16,
+    pub server: actix_web::dev::Server,
+    pub state: web::Data<AppState>,
+}
+
+/// Connects to the database (applying migrations), loads and validates the catalog, and starts
+/// serving on `listener`.
+pub fn start(settings: &Settings, listener: TcpListener, clock: Arc<dyn Clock>) -> Result<Running, StartupError> {
+    let catalog = Catalog::embedded()?;
+    let db = Database::connect(&settings.database_url, settings.pool_size)?;
+    let auth = Authenticator::new(&settings.jwt).map_err(StartupError::Keys)?;
+    if !auth.has_keys() {
+        tracing::warn!("no JWT verification key configured: every authenticated endpoint will answer 401");
+    }
+    let port = listener.local_addr()?.port();
+    let state = web::Data::new(AppState::new(db, catalog, clock, auth, settings.max_body_bytes));
+    let spec = openapi::spec();
+    let routes = web::Data::new(RouteTable::from_spec(&spec));
+    let spec_doc = web::Data::new(routes::docs::SpecDocument(serde_json::to_value(&spec).expect("the spec serialises")));
+    let max_body = settings.max_body_bytes;
+    let app_state = state.clone();
+    let server = HttpServer::new(move || {
+        let app = App::new()
+            .into_utoipa_app()
+            .app_data(app_state.clone())
+            .app_data(routes.clone())
+            .app_data(spec_doc.clone())
+            .app_data(web::PayloadConfig::new(max_body + 1))
+            .configure(routes::register)
+            .into_app();
+        app.wrap(TracingLogger::default())
+            .service(SwaggerUi::new("/docs/{_:.*}").config(utoipa_swagger_ui::Config::from("/api/v1/openapi.json")))
+            .default_service(web::to(routes::fallback))
+    })
+    .listen(listener)?
+    .run();
+    Ok(Running { port, server, state })
+}
+
+/// Sets up structured logging (JSON lines by default).
+pub fn init_tracing(filter: &str, json: bool) {
+    use tracing_subscriber::{fmt, EnvFilter};
+    let builder = fmt().with_env_filter(EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info")));
+    let _ = if json { builder.json().try_init() } else { builder.try_init() };
+}

@@ -1,0 +1,143 @@
+//! `api`: runs the server (default), mints development tokens, prints the OpenAPI spec.
+
+use std::net::TcpListener;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use api::auth::{mint_hs256, Role};
+use api::config::{JwtSettings, Settings};
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(name = "api", version, about = "Kazakhstan state services (family, children, education): the API server")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (the default). Configuration comes from the environment: see README.md.
+    Serve,
+    /// Print a development token signed with JWT_HS256_SECRET.
+    Token {
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// The person's IIN (applicants), or a staff or client id.
+        #[arg(long)]
+        sub: String,
+        /// The organisation of staff roles (operator, employee, head, reviewer).
+        #[arg(long)]
+        org: Option<String>,
+        /// Lifetime in minutes.
+        #[arg(long, default_value_t = 60)]
+        ttl_minutes: i64,
+    },
+    /// Print the OpenAPI document (the committed openapi.yaml is this output).
+    Openapi {
+        #[arg(long, value_enum, default_value = "yaml")]
+        format: Format,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum RoleArg {
+    Applicant,
+    Operator,
+    Employee,
+    Head,
+    Reviewer,
+    Admin,
+}
+
+impl From<RoleArg> for Role {
+    fn from(r: RoleArg) -> Role {
+        match r {
+            RoleArg::Applicant => Role::Applicant,
+            RoleArg::Operator => Role::Operator,
+            RoleArg::Employee => Role::Employee,
+            RoleArg::Head => Role::Head,
+            RoleArg::Reviewer => Role::Reviewer,
+            RoleArg::Admin => Role::Admin,
+        }
+    }
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Yaml,
+    Json,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(),
+        Command::Token { role, sub, org, ttl_minutes } => {
+            let jwt = match JwtSettings::from_env() {
+                Ok(j) => j,
+                Err(e) => {
+                    eprintln!("{e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let Some(secret) = jwt.hs256_secret else {
+                eprintln!("refusing to mint a token: no development secret is configured (set JWT_HS256_SECRET)");
+                return ExitCode::from(2);
+            };
+            let role = Role::from(role);
+            if role.needs_org() && org.is_none() {
+                eprintln!("a {} token needs --org", role.code());
+                return ExitCode::from(2);
+            }
+            let now = chrono::Utc::now().timestamp();
+            println!("{}", mint_hs256(&secret, &sub, role, org.as_deref(), ttl_minutes * 60, now));
+            ExitCode::SUCCESS
+        }
+        Command::Openapi { format } => {
+            let spec = api::openapi::spec();
+            let text = match format {
+                Format::Yaml => spec.to_yaml().expect("the spec serialises"),
+                Format::Json => spec.to_pretty_json().expect("the spec serialises"),
+            };
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+    }
+}
+
+fn serve() -> ExitCode {
+    let settings = match Settings::from_env() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    api::init_tracing(&settings.log_filter, settings.log_json);
+    let run = || -> Result<(), Box<dyn std::error::Error>> {
+        let listener = TcpListener::bind(settings.bind)?;
+        actix_web::rt::System::new().block_on(async {
+            let running = api::start(&settings, listener, Arc::new(domain::clock::SystemClock))?;
+            tracing::info!(bind = %settings.bind, database = %redact(&settings.database_url), "serving; docs at /docs");
+            running.server.await?;
+            Ok(())
+        })
+    };
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "server stopped");
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Hides a password in a database URL before logging it.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}://***{}", &url[..s], &url[at..]),
+        _ => url.to_string(),
+    }
+}

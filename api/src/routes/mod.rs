@@ -1,0 +1,81 @@
+//! The routes, one module per resource. [`register`] adds each handler together with its OpenAPI
+//! operation (utoipa-actix-web), so the spec and the server cannot drift apart.
+
+pub mod applications;
+pub mod docs;
+pub mod health;
+pub mod organizations;
+pub mod services;
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use utoipa::openapi::OpenApi;
+use utoipa_actix_web::{scope, service_config::ServiceConfig};
+
+use crate::error::ApiError;
+
+pub const API_PREFIX: &str = "/api/v1";
+
+/// Registers every operation: health probes at the root, the API under `/api/v1`.
+pub fn register(cfg: &mut ServiceConfig) {
+    cfg.service(health::live).service(health::ready).service(
+        scope::scope(API_PREFIX)
+            .service(docs::openapi_json)
+            .service(services::list_services)
+            .service(services::get_service)
+            .service(organizations::list_organizations)
+            .service(applications::submit_application)
+            .service(applications::list_applications)
+            .service(applications::get_application)
+            .service(applications::get_application_history),
+    );
+}
+
+/// The paths and methods of the spec, to tell an unknown path (404) from a known path with the wrong
+/// method (405 with `Allow`).
+#[derive(Debug, Clone, Default)]
+pub struct RouteTable(Vec<(Vec<String>, Vec<String>)>);
+
+impl RouteTable {
+    pub fn from_spec(spec: &OpenApi) -> Self {
+        RouteTable(
+            spec.paths
+                .paths
+                .iter()
+                .map(|(path, item)| {
+                    let segments = path.trim_matches('/').split('/').map(String::from).collect();
+                    let v = serde_json::to_value(item).unwrap_or_default();
+                    let methods = ["get", "put", "post", "delete", "options", "head", "patch", "trace"]
+                        .iter()
+                        .filter(|m| v.get(**m).is_some())
+                        .map(|m| m.to_ascii_uppercase())
+                        .collect();
+                    (segments, methods)
+                })
+                .collect(),
+        )
+    }
+
+    fn allowed(&self, path: &str) -> Option<Vec<String>> {
+        let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+        let mut allowed: Vec<String> = self
+            .0
+            .iter()
+            .filter(|(segs, _)| {
+                segs.len() == parts.len()
+                    && segs.iter().zip(&parts).all(|(s, p)| (s.starts_with('{') && !p.is_empty()) || s == p)
+            })
+            .flat_map(|(_, m)| m.clone())
+            .collect();
+        allowed.sort();
+        allowed.dedup();
+        (!allowed.is_empty()).then_some(allowed)
+    }
+}
+
+/// Everything no route matched: 405 when the path exists with other methods, else 404.
+pub async fn fallback(req: HttpRequest, table: web::Data<RouteTable>) -> Result<HttpResponse, ApiError> {
+    Err(match table.allowed(req.path()) {
+        Some(allowed) => ApiError::MethodNotAllowed { allowed },
+        None => ApiError::NotFound(format!("no resource at {}", req.path())),
+    })
+}

@@ -1,0 +1,167 @@
+//! Filing and reading applications: the first vertical slice, on both databases.
+
+use api::auth::Role;
+use e2e::{e2e, TestApp};
+use serde_json::{json, Value};
+
+const APPLICANT: &str = "900101300123";
+const OTHER_APPLICANT: &str = "850505400125";
+const SERVICE: &str = "free_school_meals";
+
+fn body(channel: &str) -> Value {
+    json!({"service_key": SERVICE, "channel": channel, "provider_id": "astana-education", "form": {}})
+}
+
+async fn submit(app: &TestApp, token: &str, body: &Value, key: Option<&str>) -> Value {
+    let (s, b) = app.post("/api/v1/applications", Some(token), body, key).await;
+    assert_eq!(s, 201, "{b}");
+    b
+}
+
+e2e!(submit_read_list_and_history, |app| {
+    let t = app.applicant(APPLICANT);
+    let a = submit(&app, &t, &body("portal"), None).await;
+    assert_eq!(a["status"], "submitted");
+    assert_eq!(a["applicant_iin"], APPLICANT);
+    assert_eq!(a["channel"], "portal");
+    assert_eq!(a["passport_version"], "order-414-2022");
+    assert_eq!(a["registration_number"], "2026-000001");
+    // Filed Monday 23 November 2026 at 10:00 in Astana; 5 working days: Monday 30 November, 18:30 local.
+    assert_eq!(a["submitted_at"], "2026-11-23T05:00:00Z");
+    assert_eq!(a["counted_from"], "2026-11-23T05:00:00Z");
+    assert_eq!(a["due_date"], "2026-11-30");
+    assert_eq!(a["due_at"], "2026-11-30T13:30:00Z");
+
+    let id = a["id"].as_str().unwrap();
+    let res = app.client.get(app.url(&format!("/api/v1/applications/{id}"))).bearer_auth(&t).send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(res.headers()["etag"], "\"1\"");
+    let read: Value = res.json().await.unwrap();
+    assert_eq!(read, a);
+
+    let second = submit(&app, &t, &body("portal"), None).await;
+    assert_eq!(second["registration_number"], "2026-000002");
+    let (s, page) = app.get("/api/v1/applications", Some(&t)).await;
+    assert_eq!(s, 200);
+    let ids: Vec<&str> = page["items"].as_array().unwrap().iter().map(|x| x["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, vec![second["id"].as_str().unwrap(), id], "newest first");
+    assert!(page["next_cursor"].is_null());
+
+    // Keyset pagination: one per page.
+    let (_, p1) = app.get("/api/v1/applications?limit=1", Some(&t)).await;
+    assert_eq!(p1["items"].as_array().unwrap().len(), 1);
+    let cursor = p1["next_cursor"].as_str().expect("a next page");
+    let (_, p2) = app.get(&format!("/api/v1/applications?limit=1&cursor={cursor}"), Some(&t)).await;
+    assert_eq!(p2["items"][0]["id"], id);
+    assert!(p2["next_cursor"].is_null());
+
+    let (s, h) = app.get(&format!("/api/v1/applications/{id}/history"), Some(&t)).await;
+    assert_eq!(s, 200);
+    let h = h.as_array().unwrap();
+    assert_eq!(h.len(), 1);
+    assert_eq!(h[0]["seq"], 1);
+    assert_eq!(h[0]["action"], "submit");
+    assert_eq!(h[0]["actor"], json!({"sub": APPLICANT, "role": "applicant"}));
+    assert_eq!(h[0]["to_status"], "submitted");
+    assert!(h[0]["from_status"].is_null());
+    assert_eq!(h[0]["changes"]["status"], json!({"old": null, "new": "submitted"}));
+    assert_eq!(h[0]["changes"]["due_date"]["new"], "2026-11-30");
+});
+
+e2e!(others_get_404_not_a_leak, |app| {
+    let a = submit(&app, &app.applicant(APPLICANT), &body("portal"), None).await;
+    let id = a["id"].as_str().unwrap();
+    let other = app.applicant(OTHER_APPLICANT);
+    for path in [format!("/api/v1/applications/{id}"), format!("/api/v1/applications/{id}/history")] {
+        let (s, b) = app.get(&path, Some(&other)).await;
+        assert_eq!(s, 404, "{path}: {b}");
+        assert_eq!(b["code"], "not_found");
+    }
+    let (_, page) = app.get("/api/v1/applications", Some(&other)).await;
+    assert_eq!(page["items"], json!([]));
+
+    // Staff of the provider see it; staff of another provider do not.
+    let own = app.token(Role::Employee, "emp-1", Some("astana-education"));
+    let (s, _) = app.get(&format!("/api/v1/applications/{id}"), Some(&own)).await;
+    assert_eq!(s, 200);
+    let foreign = app.token(Role::Employee, "emp-2", Some("almaty-education"));
+    let (s, _) = app.get(&format!("/api/v1/applications/{id}"), Some(&foreign)).await;
+    assert_eq!(s, 404);
+    let (_, page) = app.get("/api/v1/applications", Some(&foreign)).await;
+    assert_eq!(page["items"], json!([]));
+    // A State Corporation operator sees only what was filed at their centre.
+    let operator = app.token(Role::Operator, "op-1", Some("gfc-astana-1"));
+    let (s, _) = app.get(&format!("/api/v1/applications/{id}"), Some(&operator)).await;
+    assert_eq!(s, 404);
+});
+
+e2e!(same_idempotency_key_and_body_yield_one_application, |app| {
+    let t = app.applicant(APPLICANT);
+    let first = submit(&app, &t, &body("portal"), Some("retry-123")).await;
+    let res = app
+        .client
+        .post(app.url("/api/v1/applications"))
+        .bearer_auth(&t)
+        .header("Idempotency-Key", "retry-123")
+        .json(&body("portal"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 201);
+    assert_eq!(res.headers()["idempotent-replayed"], "true");
+    let again: Value = res.json().await.unwrap();
+    assert_eq!(again["id"], first["id"]);
+
+    // The same key with another body is refused, naming the header.
+    let mut changed = body("portal");
+    changed["provider_id"] = json!("almaty-education");
+    let (s, b) = app.post("/api/v1/applications", Some(&t), &changed, Some("retry-123")).await;
+    assert_eq!(s, 422, "{b}");
+    assert_eq!(b["code"], "idempotency_key_reused");
+    assert_eq!(b["errors"][0]["field"], "header.Idempotency-Key");
+
+    // Ten concurrent retries of a new key still make one application.
+    let burst = body("portal");
+    let futures = (0..10).map(|_| app.post("/api/v1/applications", Some(&t), &burst, Some("burst-1")));
+    let results = futures::future::join_all(futures).await;
+    let ids: std::collections::BTreeSet<String> = results
+        .iter()
+        .map(|(s, b)| {
+            assert_eq!(*s, 201, "{b}");
+            b["id"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(ids.len(), 1);
+    let (_, page) = app.get("/api/v1/applications", Some(&t)).await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 2, "one for retry-123, one for burst-1");
+});
+
+e2e!(operator_files_for_a_person_at_a_centre, |app| {
+    // The State Corporation channel is offered by school camp referrals, not by meals.
+    let operator = app.token(Role::Operator, "op-1", Some("gfc-astana-1"));
+    let mut b = json!({"service_key": "school_camp_referral", "channel": "state_corporation", "provider_id": "astana-education", "form": {},
+        "applicant_iin": APPLICANT,
+        "representative": {"iin": "880315300123", "full_name": "Сейткали Асель", "power_of_attorney": {"number": "2026-1", "issued_on": "2026-01-10", "notary": "Нотариус Ахметова Д.С."}}});
+    // A wrong IIN is refused with the rule it broke.
+    b["applicant_iin"] = json!("900101300124");
+    let (s, p) = app.post("/api/v1/applications", Some(&operator), &b, None).await;
+    assert_eq!(s, 422, "{p}");
+    assert_eq!(p["errors"][0]["field"], "applicant_iin");
+    assert_eq!(p["errors"][0]["rule"], "iin_checksum");
+    b["applicant_iin"] = json!("900101300126");
+    let a = submit(&app, &operator, &b, None).await;
+    assert_eq!(a["channel"], "state_corporation");
+    assert_eq!(a["intake_org_id"], "gfc-astana-1");
+    assert_eq!(a["representative"]["power_of_attorney"]["number"], "2026-1");
+    let id = a["id"].as_str().unwrap();
+    let (s, _) = app.get(&format!("/api/v1/applications/{id}"), Some(&operator)).await;
+    assert_eq!(s, 200);
+    // The person it was filed for sees it too.
+    let (s, _) = app.get(&format!("/api/v1/applications/{id}"), Some(&app.applicant("900101300126"))).await;
+    assert_eq!(s, 200);
+
+    // Meals are not offered at State Corporation centres.
+    let (s, p) = app.post("/api/v1/applications", Some(&operator), &json!({"service_key": SERVICE, "channel": "state_corporation", "provider_id": "astana-education", "form": {}, "applicant_iin": "900101300126"}), None).await;
+    assert_eq!(s, 422);
+    assert_eq!(p["errors"][0]["rule"], "channel_not_offered");
+});
