@@ -58,7 +58,7 @@ pub fn service_due(filed_at: DateTime<Utc>, value: u32, unit: TermUnit) -> Due {
             }
             (at(d, 18, 30), d)
         }
-        TermUnit::CalendarDays | TermUnit::Months => {
+        TermUnit::CalendarDays | TermUnit::Months | TermUnit::Years => {
             let mut d = start_day + Duration::days(value as i64);
             if !working(d) {
                 d = next_working(d);

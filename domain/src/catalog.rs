@@ -401,7 +401,7 @@ pub fn validate_passport(
     for (list, grounds) in [("refusal_to_accept", &p.refusal_to_accept), ("refusal_grounds", &p.refusal_grounds)] {
         let mut gcodes = BTreeSet::new();
         for g in grounds.iter() {
-            check_ground(g, list, &mut gcodes, shared, &subtypes, p.language, &mut e);
+            check_ground(g, list, &mut gcodes, shared, &subtypes, &channels, p.language, &mut e);
         }
     }
 
@@ -446,14 +446,19 @@ pub fn validate_passport(
         }
         _ => e("form".into(), "must be a JSON Schema with `type: object`"),
     }
+    if let Err(m) = crate::form::compile(&p.form) {
+        e("form".into(), &format!("not a valid JSON Schema: {m}"));
+    }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn check_ground(
     g: &RefusalGround,
     list: &str,
     codes: &mut BTreeSet<String>,
     shared: &BTreeMap<String, SharedGround>,
     subtypes: &BTreeSet<&str>,
+    channels: &BTreeSet<Channel>,
     language: Lang,
     e: &mut impl FnMut(String, &str),
 ) {
@@ -476,6 +481,9 @@ fn check_ground(
         if !subtypes.contains(s.as_str()) {
             e(format!("{path}.subtype"), "unknown subtype");
         }
+    }
+    if g.channels.iter().any(|c| !channels.contains(c)) {
+        e(format!("{path}.channels"), "names a channel the passport does not offer");
     }
 }
 

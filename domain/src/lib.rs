@@ -4,6 +4,7 @@
 //! - [`catalog`]: the passports themselves, loaded from `domain/catalog/` and validated.
 //! - [`calendar`]: the Kazakh business calendar (days off, transfers, working hours, time zone).
 //! - [`deadline`]: term arithmetic on that calendar (due dates, counting back, days elapsed).
+//! - [`form`]: application forms as JSON Schema, and checking submissions against them.
 //! - [`application`]: the application's states and who may move it between them.
 //! - [`identity`]: IIN and BIN numbers.
 //! - [`text`]: texts in Kazakh, Russian and English.
@@ -14,6 +15,7 @@ pub mod calendar;
 pub mod catalog;
 pub mod clock;
 pub mod deadline;
+pub mod form;
 pub mod identity;
 pub mod passport;
 pub mod text;

@@ -112,6 +112,7 @@ pub enum TermUnit {
     /// Working hours: counted only inside office hours (e.g. "within 2 working hours").
     WorkingHours,
     Months,
+    Years,
 }
 
 impl TermUnit {
@@ -123,6 +124,7 @@ impl TermUnit {
             TermUnit::Minutes => "minutes",
             TermUnit::WorkingHours => "working_hours",
             TermUnit::Months => "months",
+            TermUnit::Years => "years",
         }
     }
 }
@@ -190,6 +192,10 @@ pub enum TermStart {
     ServiceTermEnd,
     /// The expiry of a previously granted status (e.g. accreditation), counted backwards.
     ExpiryOfStatus,
+    /// The interview (conversation) with the child whose opinion is sought.
+    Interview,
+    /// The child's placement in the family (e.g. the guardian's training within a year of it).
+    Placement,
 }
 
 /// A time limit the law sets.
@@ -455,6 +461,9 @@ pub struct DocumentRequirement {
     /// Presented for identification only and returned (not kept in the file).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub for_identification_only: bool,
+    /// A copy is kept; the original is shown for verification and returned.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub original_for_verification: bool,
     pub source: Source,
 }
 
@@ -483,6 +492,10 @@ pub struct RefusalGround {
     pub text: Text,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subtype: Option<String>,
+    /// Channels where the ground applies (e.g. a refusal-to-accept receipt issued only at State
+    /// Corporation centres); empty means every channel.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub channels: Vec<Channel>,
     pub source: Source,
 }
 

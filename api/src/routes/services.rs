@@ -66,12 +66,13 @@ pub struct TermView {
     pub subtype: Option<String>,
     #[schema(example = 10)]
     pub value: u32,
-    /// `working_days`, `calendar_days`, `hours`, `working_hours`, `minutes` or `months`.
+    /// `working_days`, `calendar_days`, `hours`, `working_hours`, `minutes`, `months` or `years`.
     #[schema(example = "working_days")]
     pub unit: String,
     /// The event the term is counted from: `filing`, `receipt_by_provider`, `previous_stage`,
     /// `request_received`, `decision`, `hearing`, `arrival`, `complaint_registered`,
-    /// `service_term_end` (counted backwards), `expiry_of_status` (counted backwards).
+    /// `service_term_end` (counted backwards), `expiry_of_status` (counted backwards), `interview`,
+    /// `placement`.
     #[schema(example = "filing")]
     pub starts: String,
     pub description: String,
@@ -282,6 +283,8 @@ pub struct DocumentView {
     /// The state registry the provider obtains it from itself, if any.
     pub registry: Option<String>,
     pub for_identification_only: bool,
+    /// A copy is kept; the original is shown for verification and returned.
+    pub original_for_verification: bool,
     pub source: SourceView,
 }
 
@@ -294,6 +297,9 @@ pub struct GroundView {
     pub shared: Option<String>,
     pub text: String,
     pub subtype: Option<String>,
+    /// Channels where the ground applies; empty means all.
+    #[schema(schema_with = channels_schema)]
+    pub channels: Vec<String>,
     pub source: SourceView,
 }
 
@@ -381,6 +387,7 @@ fn grounds(list: &[domain::passport::RefusalGround], lang: Lang) -> Vec<GroundVi
             shared: g.shared.clone(),
             text: t(&g.text, lang),
             subtype: g.subtype.clone(),
+            channels: g.channels.iter().map(|c| c.code().to_string()).collect(),
             source: (&g.source).into(),
         })
         .collect()
@@ -448,6 +455,7 @@ impl PassportView {
                     when: d.when.as_ref().and_then(|w| serde_json::to_value(w).ok()),
                     registry: d.registry.as_ref().map(code),
                     for_identification_only: d.for_identification_only,
+                    original_for_verification: d.original_for_verification,
                     source: (&d.source).into(),
                 })
                 .collect(),
@@ -490,7 +498,9 @@ impl PassportView {
     }
 }
 
-/// Read the passport of a service: the version in force today, or on `at`.
+/// Read the passport of a service: the version in force today, or on `at`. Where regional acts of
+/// several regions were in force at once, a national act governs, else the most recent; every version
+/// in force is listed by `GET /api/v1/services/{key}/versions`.
 #[utoipa::path(
     tag = "services",
     operation_id = "getService",
@@ -510,9 +520,262 @@ pub async fn get_service(
     let lang = request_lang(&req, q.lang.as_deref())?;
     let at = q.at.unwrap_or_else(|| today(&state));
     let catalog = state.catalog();
-    let service = catalog.service(&key).ok_or_else(|| ApiError::not_found(format!("no service `{key}`")))?;
-    let p = service
-        .in_force(at)
-        .ok_or_else(|| ApiError::not_found(format!("service `{key}` has no version in force on {at}")))?;
+    let p = governing_version(&catalog, &key, at)?;
     Ok(localized(lang, PassportView::new(p, lang, at)))
+}
+
+/// One version of a passport, in the list of versions.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VersionSummary {
+    #[schema(example = "order-414-2022")]
+    pub version: String,
+    pub title: String,
+    pub jurisdiction: JurisdictionView,
+    pub act_number: String,
+    pub act_date: NaiveDate,
+    pub effective_from: NaiveDate,
+    pub effective_to: Option<NaiveDate>,
+    /// `in_force`, `repealed` or `not_yet_in_force` on the requested date.
+    pub status: String,
+    /// Whether this is the version that governs on the requested date.
+    pub governing: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VersionList {
+    pub key: String,
+    pub title: String,
+    pub at: NaiveDate,
+    pub versions: Vec<VersionSummary>,
+}
+
+fn service_or_404<'a>(catalog: &'a domain::catalog::Catalog, key: &str) -> Result<&'a Service, ApiError> {
+    catalog.service(key).ok_or_else(|| ApiError::not_found(format!("no service `{key}`")))
+}
+
+/// List every version of a service's passport, oldest first, with its status on a date.
+#[utoipa::path(
+    tag = "services",
+    operation_id = "listServiceVersions",
+    params(("key" = String, Path, description = "Service key", example = "guardianship_certificate"), PassportQuery),
+    responses((status = 200, description = "All versions", body = VersionList)),
+)]
+#[get("/services/{key}/versions")]
+pub async fn list_versions(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    key: web::Path<String>,
+    q: ValidQuery<PassportQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let lang = request_lang(&req, q.lang.as_deref())?;
+    let at = q.at.unwrap_or_else(|| today(&state));
+    let catalog = state.catalog();
+    let service = service_or_404(&catalog, &key)?;
+    let governing = service.in_force(at).map(|p| p.version.clone());
+    let versions = service
+        .versions
+        .iter()
+        .map(|p| VersionSummary {
+            version: p.version.clone(),
+            title: t(&p.title, lang),
+            jurisdiction: jurisdiction(p, lang),
+            act_number: p.act.number.clone(),
+            act_date: p.act.date,
+            effective_from: p.effective_from,
+            effective_to: p.effective_to,
+            status: code(&p.status_on(at)),
+            governing: governing.as_deref() == Some(p.version.as_str()),
+        })
+        .collect();
+    Ok(localized(lang, VersionList { key: service.key.clone(), title: t(&service.title, lang), at, versions }))
+}
+
+/// Read one version of a passport by its id.
+#[utoipa::path(
+    tag = "services",
+    operation_id = "getServiceVersion",
+    params(
+        ("key" = String, Path, description = "Service key", example = "guardianship_certificate"),
+        ("version" = String, Path, description = "Version id", example = "order-414-2022"),
+        PassportQuery,
+    ),
+    responses((status = 200, description = "The passport version", body = PassportView)),
+)]
+#[get("/services/{key}/versions/{version}")]
+pub async fn get_version(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    q: ValidQuery<PassportQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (key, version) = path.into_inner();
+    let lang = request_lang(&req, q.lang.as_deref())?;
+    let at = q.at.unwrap_or_else(|| today(&state));
+    let catalog = state.catalog();
+    let p = service_or_404(&catalog, &key)?
+        .version(&version)
+        .ok_or_else(|| ApiError::not_found(format!("service `{key}` has no version `{version}`")))?;
+    Ok(localized(lang, PassportView::new(p, lang, at)))
+}
+
+fn governing_version<'a>(catalog: &'a domain::catalog::Catalog, key: &str, at: NaiveDate) -> Result<&'a Passport, ApiError> {
+    service_or_404(catalog, key)?
+        .in_force(at)
+        .ok_or_else(|| ApiError::not_found(format!("service `{key}` has no version in force on {at}")))
+}
+
+/// The application form of the version in force (or on `at`), as JSON Schema draft 2020-12.
+///
+/// Each property carries `x-title` with its label in Kazakh, Russian and English.
+#[utoipa::path(
+    tag = "services",
+    operation_id = "getServiceForm",
+    params(("key" = String, Path, description = "Service key", example = "free_school_meals"), PassportQuery),
+    responses((status = 200, description = "The form's JSON Schema", content_type = "application/schema+json", body = Object)),
+)]
+#[get("/services/{key}/form")]
+pub async fn get_form(
+    state: web::Data<AppState>,
+    key: web::Path<String>,
+    q: ValidQuery<PassportQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let at = q.at.unwrap_or_else(|| today(&state));
+    let catalog = state.catalog();
+    let p = governing_version(&catalog, &key, at)?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/schema+json")
+        .insert_header(("X-Passport-Version", p.version.clone()))
+        .body(p.form.to_string()))
+}
+
+/// One line of the document checklist.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChecklistItem {
+    pub code: String,
+    pub name: String,
+    /// `required`: the applicant submits it; `obtained_by_provider`: the provider takes it from a state
+    /// registry itself and does not ask for it; `depends_on_answers`: the answers given do not settle
+    /// whether it is needed (see `condition`).
+    #[schema(example = "required")]
+    pub requirement: String,
+    pub condition: Option<String>,
+    pub registry: Option<String>,
+    pub for_identification_only: bool,
+    pub original_for_verification: bool,
+    pub source: SourceView,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Checklist {
+    pub key: String,
+    pub version: String,
+    #[schema(schema_with = channel_schema)]
+    pub channel: String,
+    pub subtype: Option<String>,
+    /// Questions not answered in the request that would settle `depends_on_answers` items.
+    pub unanswered_questions: Vec<QuestionView>,
+    pub items: Vec<ChecklistItem>,
+}
+
+/// Keys of the checklist query that are not answers to the passport's questions.
+const CHECKLIST_PARAMS: [&str; 4] = ["channel", "subtype", "at", "lang"];
+
+/// The document checklist for a channel, subtype and the applicant's answers (e.g. `married=true`):
+/// what the applicant must bring, and what the provider obtains from registries itself.
+#[utoipa::path(
+    tag = "services",
+    operation_id = "getServiceDocuments",
+    params(
+        ("key" = String, Path, description = "Service key", example = "guardianship_establishment"),
+        ("channel" = String, Query, description = "The channel of filing", example = "portal"),
+        ("subtype" = Option<String>, Query, description = "The service subtype, for services that have subtypes"),
+        ("at" = Option<NaiveDate>, Query, description = "The version in force on this date (default today)"),
+        ("lang" = Option<String>, Query, description = "Language of the texts (kk, ru, en)"),
+        ("answers" = Option<std::collections::HashMap<String, String>>, Query, style = Form, explode,
+         description = "Answers to the passport's questions, one parameter each: `married=true`, `applicant_relation=close_relative`"),
+    ),
+    responses((status = 200, description = "The checklist", body = Checklist)),
+)]
+#[get("/services/{key}/documents")]
+pub async fn get_documents(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    key: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let pairs: Vec<(String, String)> = form_urlencoded::parse(req.query_string().as_bytes()).into_owned().collect();
+    let get = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let lang = request_lang(&req, get("lang").as_deref())?;
+    let at = match get("at") {
+        Some(v) => NaiveDate::parse_from_str(&v, "%Y-%m-%d").map_err(|_| ApiError::BadRequest {
+            code: "invalid_query",
+            detail: "query parameter `at` must be a date YYYY-MM-DD".into(),
+            errors: vec![crate::error::FieldError::new("query.at", "format", "must be a date YYYY-MM-DD")],
+        })?,
+        None => today(&state),
+    };
+    let catalog = state.catalog();
+    let p = governing_version(&catalog, &key, at)?;
+    let channel_code = get("channel").ok_or_else(|| ApiError::field("query.channel", "required", "name the channel of filing"))?;
+    let channel = domain::passport::Channel::parse(&channel_code)
+        .filter(|c| p.channels.contains(c))
+        .ok_or_else(|| ApiError::field("query.channel", "channel_not_offered", format!("`{key}` is not offered through `{channel_code}`")))?;
+    let subtype = get("subtype");
+    match (&subtype, p.subtypes.is_empty()) {
+        (None, false) => return Err(ApiError::field("query.subtype", "required", "this service has subtypes")),
+        (Some(s), _) if !p.subtypes.iter().any(|x| &x.code == s) => {
+            return Err(ApiError::field("query.subtype", "enum", "not a subtype of this service"))
+        }
+        _ => {}
+    }
+    let mut answers = domain::passport::Answers::new();
+    let mut errors = Vec::new();
+    for (k, v) in pairs.iter().filter(|(k, _)| !CHECKLIST_PARAMS.contains(&k.as_str())) {
+        match p.questions.iter().find(|q| &q.code == k) {
+            None => errors.push(crate::error::FieldError::new(format!("query.{k}"), "unknown_question", "not a question of this passport")),
+            Some(q) if !q.options.is_empty() && !q.options.iter().any(|o| &o.code == v) => {
+                errors.push(crate::error::FieldError::new(format!("query.{k}"), "enum", "not an answer this question allows"))
+            }
+            Some(q) if q.options.is_empty() && !matches!(v.as_str(), "true" | "false") => {
+                errors.push(crate::error::FieldError::new(format!("query.{k}"), "type", "answer true or false"))
+            }
+            Some(_) => {
+                answers.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let items = p
+        .checklist(channel, subtype.as_deref(), &answers)
+        .map(|(d, applies)| ChecklistItem {
+            code: d.code.clone(),
+            name: t(&d.name, lang),
+            requirement: match (applies, d.registry.is_some()) {
+                (domain::passport::Applies::Unknown, _) => "depends_on_answers",
+                (_, true) => "obtained_by_provider",
+                _ => "required",
+            }
+            .into(),
+            condition: d.condition.as_ref().map(|c| t(c, lang)),
+            registry: d.registry.as_ref().map(code),
+            for_identification_only: d.for_identification_only,
+            original_for_verification: d.original_for_verification,
+            source: (&d.source).into(),
+        })
+        .collect();
+    let unanswered_questions = p
+        .questions
+        .iter()
+        .filter(|q| !answers.contains_key(&q.code))
+        .map(|q| QuestionView {
+            code: q.code.clone(),
+            text: t(&q.text, lang),
+            options: q.options.iter().map(|o| QuestionOptionView { code: o.code.clone(), text: t(&o.text, lang) }).collect(),
+        })
+        .collect();
+    Ok(localized(
+        lang,
+        Checklist { key: p.key.clone(), version: p.version.clone(), channel: channel.code().into(), subtype, unanswered_questions, items },
+    ))
 }
