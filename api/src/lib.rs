@@ -11,7 +11,6 @@ pub mod openapi;
 pub mod routes;
 pub mod schema;
 pub mod state;
-pub mod terms;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -58,7 +57,8 @@ pub fn start(settings: &Settings, listener: TcpListener, clock: Arc<dyn Clock>) 
         tracing::warn!("no JWT verification key configured: every authenticated endpoint will answer 401");
     }
     let port = listener.local_addr()?.port();
-    let state = web::Data::new(AppState::new(db, catalog, clock, auth, settings.max_body_bytes));
+    let calendar = domain::calendar::BusinessCalendar::kazakhstan().clone();
+    let state = web::Data::new(AppState::new(db, catalog, calendar, clock, auth, settings.max_body_bytes));
     let spec = openapi::spec();
     let routes = web::Data::new(RouteTable::from_spec(&spec));
     let spec_doc = web::Data::new(routes::docs::SpecDocument(serde_json::to_value(&spec).expect("the spec serialises")));

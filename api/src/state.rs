@@ -2,6 +2,7 @@
 
 use std::sync::{Arc, RwLock};
 
+use domain::calendar::BusinessCalendar;
 use domain::catalog::Catalog;
 use domain::clock::Clock;
 use persistence::Database;
@@ -12,14 +13,43 @@ pub struct AppState {
     pub db: Database,
     /// The catalog in force; replaced as a whole when an administrator publishes a version.
     catalog: RwLock<Arc<Catalog>>,
+    /// The business calendar in force; replaced as a whole when an administrator changes a year.
+    calendar: RwLock<Arc<BusinessCalendar>>,
     pub clock: Arc<dyn Clock>,
     pub auth: Authenticator,
     pub max_body_bytes: usize,
 }
 
 impl AppState {
-    pub fn new(db: Database, catalog: Catalog, clock: Arc<dyn Clock>, auth: Authenticator, max_body_bytes: usize) -> Self {
-        AppState { db, catalog: RwLock::new(Arc::new(catalog)), clock, auth, max_body_bytes }
+    pub fn new(
+        db: Database,
+        catalog: Catalog,
+        calendar: BusinessCalendar,
+        clock: Arc<dyn Clock>,
+        auth: Authenticator,
+        max_body_bytes: usize,
+    ) -> Self {
+        AppState {
+            db,
+            catalog: RwLock::new(Arc::new(catalog)),
+            calendar: RwLock::new(Arc::new(calendar)),
+            clock,
+            auth,
+            max_body_bytes,
+        }
+    }
+
+    pub fn calendar(&self) -> Arc<BusinessCalendar> {
+        self.calendar.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    pub fn replace_calendar(&self, next: BusinessCalendar) {
+        *self.calendar.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(next);
+    }
+
+    /// Today's date in Kazakhstan by the injectable clock.
+    pub fn today(&self) -> chrono::NaiveDate {
+        self.calendar().to_local(self.clock.now()).date()
     }
 
     pub fn catalog(&self) -> Arc<Catalog> {

@@ -13,7 +13,8 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use crate::passport::{
-    Channel, Condition, JurisdictionLevel, Passport, RefusalGround, ServiceFile, SharedGround, Source, Stage,
+    Channel, Completeness, Condition, JurisdictionLevel, Passport, RefusalGround, ServiceFile, SharedGround, Source,
+    Stage,
 };
 use crate::text::{Lang, Text};
 
@@ -274,8 +275,15 @@ pub fn validate_passport(
             e("effective_to".into(), "must be after effective_from");
         }
     }
-    if p.channels.is_empty() {
+    let full = p.completeness == Completeness::Full;
+    if full && p.channels.is_empty() {
         e("channels".into(), "at least one channel");
+    }
+    if full && p.fee.is_none() {
+        e("fee".into(), "state the fee (amount_kzt may be null when the text does not give it)");
+    }
+    if !full && p.open_questions.is_empty() {
+        e("open_questions".into(), "a title-only version must say what the text lacks");
     }
     let channels: BTreeSet<Channel> = p.channels.iter().copied().collect();
     if channels.len() != p.channels.len() {
@@ -289,8 +297,8 @@ pub fn validate_passport(
         ("act.title".into(), &p.act.title),
         ("act.issuer".into(), &p.act.issuer),
         ("automation.text".into(), &p.automation.text),
-        ("fee.text".into(), &p.fee.text),
     ];
+    texts.extend(p.fee.iter().map(|f| ("fee.text".to_string(), &f.text)));
     texts.extend(p.providers.iter().enumerate().map(|(i, x)| (format!("providers[{i}].name"), &x.name)));
     texts.extend(p.recipients.iter().enumerate().map(|(i, x)| (format!("recipients[{i}].name"), &x.name)));
     texts.extend(p.subtypes.iter().map(|x| (format!("subtypes.{}.name", x.code), &x.name)));
@@ -311,8 +319,8 @@ pub fn validate_passport(
     let mut sources: Vec<(String, &Source)> = vec![
         ("act.source".into(), &p.act.source),
         ("automation.source".into(), &p.automation.source),
-        ("fee.source".into(), &p.fee.source),
     ];
+    sources.extend(p.fee.iter().map(|f| ("fee.source".to_string(), &f.source)));
     sources.extend(p.subtypes.iter().map(|x| (format!("subtypes.{}.source", x.code), &x.source)));
     sources.extend(p.terms.iter().map(|x| (format!("terms.{}.source", x.code), &x.source)));
     sources.extend(p.documents.iter().map(|x| (format!("documents.{}.source", x.code), &x.source)));
@@ -353,7 +361,13 @@ pub fn validate_passport(
     // Every channel (and every subtype, where there are subtypes) has a whole-service term.
     let subtype_list: Vec<Option<&str>> =
         if subtypes.is_empty() { vec![None] } else { subtypes.iter().map(|s| Some(*s)).collect() };
-    for c in &p.channels {
+    if !p.service_term_stated && p.terms.iter().any(|t| t.stage == Stage::Service) {
+        e("service_term_stated".into(), "false, yet a `stage: service` term is given");
+    }
+    if !p.service_term_stated && p.open_questions.is_empty() {
+        e("open_questions".into(), "say why the text states no service term");
+    }
+    for c in p.channels.iter().filter(|_| p.service_term_stated) {
         for s in &subtype_list {
             if p.service_term(*c, *s).is_none() {
                 e(
@@ -405,7 +419,7 @@ pub fn validate_passport(
         }
     }
 
-    if p.results.is_empty() {
+    if full && p.results.is_empty() {
         e("results".into(), "a service produces at least one result");
     }
     for r in &p.results {

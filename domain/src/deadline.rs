@@ -342,6 +342,9 @@ pub fn due(
             roll_to_working_day(cal, last, &mut steps).and_time(end_of_day)
         }
         TermUnit::Minutes => add_working_minutes_explained(cal, start, value, &mut steps),
+        // Counter steps of the 2012 regulations are set in seconds; a due moment is kept to the
+        // minute, so a part-minute counts as a whole one (never earlier than the law allows).
+        TermUnit::Seconds => add_working_minutes_explained(cal, start, value.div_ceil(60), &mut steps),
         TermUnit::WorkingHours => {
             add_working_minutes_explained(cal, start, value.saturating_mul(60), &mut steps)
         }

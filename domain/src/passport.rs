@@ -113,6 +113,8 @@ pub enum TermUnit {
     WorkingHours,
     Months,
     Years,
+    /// Counter steps of the 2012 e-service regulations ("30 секунд").
+    Seconds,
 }
 
 impl TermUnit {
@@ -125,6 +127,7 @@ impl TermUnit {
             TermUnit::WorkingHours => "working_hours",
             TermUnit::Months => "months",
             TermUnit::Years => "years",
+            TermUnit::Seconds => "seconds",
         }
     }
 }
@@ -214,6 +217,10 @@ pub struct Term {
     pub value: u32,
     pub unit: TermUnit,
     pub starts: TermStart,
+    /// The text states no such term and this value is derived from what it does state (a sum of step
+    /// limits, an analogy with another channel); `description` and an open question say how.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub derived: bool,
     pub description: Text,
     pub source: Source,
 }
@@ -263,6 +270,8 @@ pub enum Registry {
     EmploymentIncome,
     /// Registers kept under the Code on Marriage and Family: deprived parental rights, adoption candidates.
     FamilyRegisters,
+    /// The unified notarial information system (ЕНИС): powers of attorney and other notarial acts.
+    Notary,
 }
 
 /// A fact the applicant states that changes which documents are needed (married or not, category of the
@@ -531,8 +540,8 @@ pub struct ResultKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Fee {
-    /// Amount in tenge; 0 for a free service (тегін).
-    pub amount_kzt: u32,
+    /// Amount in tenge; 0 for a free service (тегін); absent when the text does not state the fee.
+    pub amount_kzt: Option<u32>,
     pub text: Text,
     pub source: Source,
 }
@@ -647,6 +656,18 @@ pub enum VersionStatus {
     NotYetInForce,
 }
 
+/// How much of a passport the texts give.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Completeness {
+    /// The requirements are in the text: channels, terms, documents, results.
+    #[default]
+    Full,
+    /// Only the title and the act's status survive in the text (e.g. a regulation removed from an
+    /// act): kept so that "what was in force on a date" is answered truthfully, never open for filing.
+    TitleOnly,
+}
+
 /// One version of a service passport.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -659,6 +680,13 @@ pub struct Passport {
     pub title: Text,
     /// The language the act is published in; the other languages are translations.
     pub language: Lang,
+    #[serde(default, skip_serializing_if = "is_full")]
+    pub completeness: Completeness,
+    /// False when the text states no whole-service term (it defers to a Standard outside the seeds):
+    /// then the passport has no `stage: service` term rather than an invented one, and an open question
+    /// says so. Such a version never takes applications.
+    #[serde(default = "stated", skip_serializing_if = "Clone::clone")]
+    pub service_term_stated: bool,
     pub act: LegalAct,
     pub jurisdiction: Jurisdiction,
     /// First day in force (ten calendar days after first publication, unless the act says otherwise).
@@ -669,21 +697,30 @@ pub struct Passport {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repealed_by: Option<Text>,
     pub automation: Automation,
+    #[serde(default)]
     pub providers: Vec<Party>,
+    #[serde(default)]
     pub recipients: Vec<Party>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub subtypes: Vec<Subtype>,
+    #[serde(default)]
     pub channels: Vec<Channel>,
+    #[serde(default)]
     pub terms: Vec<Term>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub questions: Vec<Question>,
+    #[serde(default)]
     pub documents: Vec<DocumentRequirement>,
     #[serde(default)]
     pub refusal_to_accept: Vec<RefusalGround>,
     #[serde(default)]
     pub refusal_grounds: Vec<RefusalGround>,
+    #[serde(default)]
     pub results: Vec<ResultKind>,
-    pub fee: Fee,
+    /// Absent only for a title-only version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fee: Option<Fee>,
+    #[serde(default)]
     pub schedule: Vec<OfficeHours>,
     /// The application form as JSON Schema (draft 2020-12).
     pub form: serde_json::Value,
@@ -737,9 +774,22 @@ impl Passport {
         })
     }
 
+    /// Whether new applications can be filed under this version at all.
+    pub fn accepts_applications(&self) -> bool {
+        self.completeness == Completeness::Full && self.service_term_stated && !self.channels.is_empty()
+    }
+
     pub fn is_fully_automated(&self) -> bool {
         self.automation.level == AutomationLevel::FullyAutomated
     }
+}
+
+fn stated() -> bool {
+    true
+}
+
+fn is_full(c: &Completeness) -> bool {
+    *c == Completeness::Full
 }
 
 /// One data file: a service and all its versions.

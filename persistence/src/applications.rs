@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use crate::schema::{application_history, applications};
 use crate::{DbConnection, StoreError};
 
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset, Identifiable)]
 #[diesel(table_name = applications)]
 pub struct ApplicationRow {
     pub id: String,
@@ -99,6 +99,31 @@ pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<ApplicationRow>,
         .select(ApplicationRow::as_select())
         .first(conn)
         .optional()?)
+}
+
+/// Writes a changed application if nobody changed it since it was read (optimistic concurrency): the
+/// row must still carry `row.row_version - 1`. Otherwise [`StoreError::Conflict`], and the caller's
+/// transaction rolls back.
+pub fn update(conn: &mut DbConnection, row: &ApplicationRow) -> Result<(), StoreError> {
+    let n = diesel::update(
+        applications::table.filter(applications::id.eq(&row.id)).filter(applications::row_version.eq(row.row_version - 1)),
+    )
+    .set(row)
+    .execute(conn)?;
+    if n == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::Conflict(format!("application {} changed since it was read", row.id)))
+    }
+}
+
+/// Every application whose term still runs (not in a final state), oldest first.
+pub fn open(conn: &mut DbConnection) -> Result<Vec<ApplicationRow>, StoreError> {
+    Ok(applications::table
+        .filter(applications::status.ne_all(FINAL_STATUSES))
+        .order(applications::id.asc())
+        .select(ApplicationRow::as_select())
+        .load(conn)?)
 }
 
 /// One application, only if the caller may see it: otherwise `None`, exactly as if it did not exist.

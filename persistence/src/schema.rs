@@ -85,5 +85,36 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    published_passports (service_key, version) {
+        service_key -> Varchar,
+        version -> Varchar,
+        document -> Text,
+        service_title -> Nullable<Text>,
+        published_at -> Timestamp,
+        published_by -> Varchar,
+    }
+}
+
+diesel::table! {
+    calendar_changes (id) {
+        id -> Varchar,
+        year -> Integer,
+        data -> Text,
+        reason -> Text,
+        changed_at -> Timestamp,
+        changed_by -> Varchar,
+    }
+}
+
 diesel::joinable!(application_history -> applications (application_id));
-diesel::allow_tables_to_appear_in_same_query!(organizations, applications, application_history, idempotency_keys, counters, events);
+diesel::allow_tables_to_appear_in_same_query!(
+    organizations,
+    applications,
+    application_history,
+    idempotency_keys,
+    counters,
+    events,
+    published_passports,
+    calendar_changes
+);

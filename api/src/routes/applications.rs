@@ -1,7 +1,7 @@
 //! `/api/v1/applications`: filing an application, reading it, listing, and its history.
 
 use actix_web::{get, http::header, post, web, HttpRequest, HttpResponse};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use domain::application::{registration_number, Status};
 use domain::identity::Iin;
 use domain::passport::{Channel, Passport};
@@ -312,7 +312,7 @@ fn passport_for<'a>(catalog: &'a domain::catalog::Catalog, key: &str, on: NaiveD
     let service = catalog
         .service(key)
         .ok_or_else(|| FieldError::new("service_key", "unknown_service", format!("no service `{key}`; see GET /api/v1/services")))?;
-    service.in_force(on).ok_or_else(|| {
+    service.in_force(on).filter(|p| p.accepts_applications()).ok_or_else(|| {
         FieldError::new(
             "service_key",
             "service_not_in_force",
@@ -356,14 +356,17 @@ pub async fn submit_application(
     let body = body.0;
     let idem = idempotency_key(&req)?;
     let now = state.clock.now();
+    let calendar = state.calendar();
+    let today = calendar.to_local(now).date();
     let catalog = state.catalog();
-    let checked = check_submission(&body, &who, passport_for(&catalog, &body.service_key, crate::terms::local_today(now)))?;
+    let checked = check_submission(&body, &who, passport_for(&catalog, &body.service_key, today))?;
     let term = checked
         .passport
         .service_term(checked.channel, body.subtype.as_deref())
         .ok_or_else(|| ApiError::Internal(format!("passport {} has no service term", checked.passport.version)))?
         .clone();
-    let deadline = crate::terms::service_due(now, term.value, term.unit);
+    let deadline = domain::deadline::due(&calendar, now, term.value, term.unit);
+    let counted_from = calendar.from_local(deadline.counted_from);
     let principal_key = format!("{}:{}", who.role.code(), who.sub);
     let hash = body_hash(&body);
 
@@ -394,12 +397,12 @@ pub async fn submit_application(
                         )))
                     }
                 }
-                let local_year = crate::terms::local_today(now).format("%Y").to_string();
-                let seq = sequences::next(c, &format!("registration:{local_year}"))?;
+                let year = today.year();
+                let seq = sequences::next(c, &format!("registration:{year}"))?;
                 let now_naive = now.naive_utc();
                 let row = ApplicationRow {
                     id: uuid::Uuid::now_v7().to_string(),
-                    registration_number: registration_number(local_year.parse().unwrap_or(0), seq),
+                    registration_number: registration_number(year, seq),
                     service_key: checked.passport.key.clone(),
                     passport_version: checked.passport.version.clone(),
                     subtype: body.subtype.clone(),
@@ -414,7 +417,7 @@ pub async fn submit_application(
                     representative: body.representative.as_ref().map(|r| serde_json::to_string(r).unwrap_or_default()),
                     form_data: body.form.to_string(),
                     submitted_at: now_naive,
-                    counted_from: deadline.counted_from.naive_utc(),
+                    counted_from: counted_from.naive_utc(),
                     due_at: deadline.due_at.naive_utc(),
                     due_date: deadline.due_date,
                     decided_at: None,

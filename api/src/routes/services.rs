@@ -66,7 +66,7 @@ pub struct TermView {
     pub subtype: Option<String>,
     #[schema(example = 10)]
     pub value: u32,
-    /// `working_days`, `calendar_days`, `hours`, `working_hours`, `minutes`, `months` or `years`.
+    /// `working_days`, `calendar_days`, `hours`, `working_hours`, `minutes`, `seconds`, `months` or `years`.
     #[schema(example = "working_days")]
     pub unit: String,
     /// The event the term is counted from: `filing`, `receipt_by_provider`, `previous_stage`,
@@ -75,6 +75,8 @@ pub struct TermView {
     /// `placement`.
     #[schema(example = "filing")]
     pub starts: String,
+    /// The text states no such term: the value is derived (see the description and open questions).
+    pub derived: bool,
     pub description: String,
     pub source: SourceView,
 }
@@ -89,6 +91,7 @@ impl TermView {
             value: term.value,
             unit: term.unit.code().into(),
             starts: code(&term.starts),
+            derived: term.derived,
             description: t(&term.description, lang),
             source: (&term.source).into(),
         }
@@ -177,9 +180,8 @@ pub struct PassportQuery {
     pub lang: Option<String>,
 }
 
-/// Today's date in Kazakhstan, from the injectable clock.
-pub fn today(state: &AppState) -> NaiveDate {
-    crate::terms::local_today(state.clock.now())
+fn today(state: &AppState) -> NaiveDate {
+    state.today()
 }
 
 fn localized(lang: Lang, body: impl Serialize) -> HttpResponse {
@@ -315,7 +317,8 @@ pub struct ResultView {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FeeView {
-    pub amount_kzt: u32,
+    /// Tenge; 0 for a free service; null when the text does not state it.
+    pub amount_kzt: Option<u32>,
     pub text: String,
     pub source: SourceView,
 }
@@ -354,6 +357,8 @@ pub struct PassportView {
     pub language: String,
     /// `in_force`, `repealed` or `not_yet_in_force` on the requested date.
     pub status: String,
+    /// `full`, or `title_only` when the texts keep only the title of this version (never open for filing).
+    pub completeness: String,
     pub act: ActView,
     pub jurisdiction: JurisdictionView,
     pub effective_from: NaiveDate,
@@ -371,7 +376,8 @@ pub struct PassportView {
     pub refusal_to_accept: Vec<GroundView>,
     pub refusal_grounds: Vec<GroundView>,
     pub results: Vec<ResultView>,
-    pub fee: FeeView,
+    /// Absent for a title-only version.
+    pub fee: Option<FeeView>,
     pub schedule: Vec<ScheduleView>,
     /// The application form as JSON Schema (draft 2020-12).
     #[schema(value_type = Object)]
@@ -402,6 +408,7 @@ impl PassportView {
             title: t(&p.title, lang),
             language: p.language.code().into(),
             status: code(&p.status_on(at)),
+            completeness: code(&p.completeness),
             act: ActView {
                 kind: p.act.kind.clone(),
                 issuer: t(&p.act.issuer, lang),
@@ -472,7 +479,7 @@ impl PassportView {
                     source: (&r.source).into(),
                 })
                 .collect(),
-            fee: FeeView { amount_kzt: p.fee.amount_kzt, text: t(&p.fee.text, lang), source: (&p.fee.source).into() },
+            fee: p.fee.as_ref().map(|f| FeeView { amount_kzt: f.amount_kzt, text: t(&f.text, lang), source: (&f.source).into() }),
             schedule: p
                 .schedule
                 .iter()

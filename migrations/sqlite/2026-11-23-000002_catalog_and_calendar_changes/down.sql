@@ -1,0 +1,2 @@
+DROP TABLE calendar_changes;
+DROP TABLE published_passports;
