@@ -218,3 +218,17 @@ macro_rules! e2e {
         }
     };
 }
+
+/// A valid form for the version of `service_key` in force on `on`, filed for `applicant_iin`: the
+/// passport's own example (`domain::form::example`) with the applicant's IIN filled in.
+pub fn form_for(service_key: &str, on: chrono::NaiveDate, applicant_iin: &str) -> Value {
+    let catalog = domain::catalog::Catalog::builtin();
+    let passport = catalog.service(service_key).and_then(|s| s.in_force(on)).expect("service in force");
+    let mut form = domain::form::example(&passport.form);
+    if let Some(applicant) = form.get_mut("applicant").and_then(|a| a.as_object_mut()) {
+        if applicant.contains_key("iin") {
+            applicant.insert("iin".into(), Value::String(applicant_iin.into()));
+        }
+    }
+    form
+}

@@ -1,15 +1,19 @@
 //! Filing and reading applications: the first vertical slice, on both databases.
 
 use api::auth::Role;
-use e2e::{e2e, TestApp};
+use e2e::{e2e, form_for, TestApp};
 use serde_json::{json, Value};
 
 const APPLICANT: &str = "900101300123";
 const OTHER_APPLICANT: &str = "850505400125";
 const SERVICE: &str = "free_school_meals";
 
+fn today() -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
+}
+
 fn body(channel: &str) -> Value {
-    json!({"service_key": SERVICE, "channel": channel, "provider_id": "astana-education", "form": {}})
+    json!({"service_key": SERVICE, "channel": channel, "provider_id": "astana-education", "form": form_for(SERVICE, today(), APPLICANT)})
 }
 
 async fn submit(app: &TestApp, token: &str, body: &Value, key: Option<&str>) -> Value {
@@ -139,7 +143,8 @@ e2e!(same_idempotency_key_and_body_yield_one_application, |app| {
 e2e!(operator_files_for_a_person_at_a_centre, |app| {
     // The State Corporation channel is offered by school camp referrals, not by meals.
     let operator = app.token(Role::Operator, "op-1", Some("gfc-astana-1"));
-    let mut b = json!({"service_key": "school_camp_referral", "channel": "state_corporation", "provider_id": "astana-education", "form": {},
+    let mut b = json!({"service_key": "school_camp_referral", "channel": "state_corporation", "provider_id": "astana-education",
+        "form": form_for("school_camp_referral", today(), "900101300126"),
         "applicant_iin": APPLICANT,
         "representative": {"iin": "880315300123", "full_name": "Сейткали Асель", "power_of_attorney": {"number": "2026-1", "issued_on": "2026-01-10", "notary": "Нотариус Ахметова Д.С."}}});
     // A wrong IIN is refused with the rule it broke.
@@ -161,7 +166,31 @@ e2e!(operator_files_for_a_person_at_a_centre, |app| {
     assert_eq!(s, 200);
 
     // Meals are not offered at State Corporation centres.
-    let (s, p) = app.post("/api/v1/applications", Some(&operator), &json!({"service_key": SERVICE, "channel": "state_corporation", "provider_id": "astana-education", "form": {}, "applicant_iin": "900101300126"}), None).await;
+    let (s, p) = app.post("/api/v1/applications", Some(&operator), &json!({"service_key": SERVICE, "channel": "state_corporation", "provider_id": "astana-education", "form": form_for(SERVICE, today(), "900101300126"), "applicant_iin": "900101300126"}), None).await;
     assert_eq!(s, 422);
     assert_eq!(p["errors"][0]["rule"], "channel_not_offered");
+});
+
+e2e!(forms_are_checked_against_the_passport_schema, |app| {
+    let t = app.applicant(APPLICANT);
+    let mut b = body("portal");
+    b["form"]["children"][0]["iin"] = json!("150321650011");
+    b["form"].as_object_mut().unwrap().remove("personal_data_consent");
+    let (s, p) = app.post("/api/v1/applications", Some(&t), &b, None).await;
+    assert_eq!(s, 422, "{p}");
+    let fields: Vec<(&str, &str)> = p["errors"].as_array().unwrap().iter().map(|e| (e["field"].as_str().unwrap(), e["rule"].as_str().unwrap())).collect();
+    assert!(fields.contains(&("form.children[0].iin", "format")), "{p}");
+    assert!(fields.contains(&("form.personal_data_consent", "required")), "{p}");
+
+    // The form's applicant must be the person filing.
+    let mut b = body("portal");
+    b["form"]["applicant"]["iin"] = json!("150321650010");
+    let (s, p) = app.post("/api/v1/applications", Some(&t), &b, None).await;
+    assert_eq!(s, 422, "{p}");
+    assert_eq!(p["errors"][0]["field"], "form.applicant.iin");
+    assert_eq!(p["errors"][0]["rule"], "must_match_applicant");
+
+    // Nothing was stored by the refused submissions.
+    let (_, page) = app.get("/api/v1/applications", Some(&t)).await;
+    assert_eq!(page["items"], json!([]));
 });

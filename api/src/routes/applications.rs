@@ -288,6 +288,8 @@ fn check_submission(
     }
     if !body.form.is_object() {
         errors.push(FieldError::new("form", "type", "must be a JSON object"));
+    } else if let Some(p) = passport {
+        errors.extend(check_form(p, body, &applicant_iin)?);
     }
     if matches!(who.role, Role::Employee | Role::Head) && body.provider_id != who.org() {
         errors.push(FieldError::new("provider_id", "own_organization", "provider staff file applications to their own organisation"));
@@ -305,6 +307,42 @@ fn check_submission(
             _ => None,
         },
     })
+}
+
+/// A well-formed IIN standing in for the applicant's own IIN during schema validation.
+const VOUCHED_IIN_PLACEHOLDER: &str = "150321650010";
+
+/// Checks the form against the passport's JSON Schema, and that it agrees with the rest of the
+/// request: the form's applicant is the person filed for, its subtype the subtype filed.
+fn check_form(p: &Passport, body: &SubmitApplication, applicant_iin: &str) -> Result<Vec<FieldError>, ApiError> {
+    // The applicant's own IIN is vouched for by the identity provider (the token's `sub`) or was
+    // checked above for staff filings; it is not re-checked as typed input, so it is validated as a
+    // known-good placeholder here, and compared with the filer below.
+    let mut form = body.form.clone();
+    if let Some(v) = form.pointer_mut("/applicant/iin") {
+        if v.as_str() == Some(applicant_iin) {
+            *v = Value::String(VOUCHED_IIN_PLACEHOLDER.into());
+        }
+    }
+    let mut errors: Vec<FieldError> = domain::form::validate(&format!("{}/{}", p.key, p.version), &p.form, &form)
+        .map_err(ApiError::Internal)?
+        .into_iter()
+        .map(|e| {
+            let field = if e.path.is_empty() { "form".to_string() } else { format!("form.{}", e.path) };
+            FieldError::new(field, e.rule, e.message)
+        })
+        .collect();
+    if let Some(iin) = body.form.pointer("/applicant/iin").and_then(|v| v.as_str()) {
+        if !applicant_iin.is_empty() && iin != applicant_iin {
+            errors.push(FieldError::new("form.applicant.iin", "must_match_applicant", "the form's applicant must be the person the application is filed for"));
+        }
+    }
+    if let Some(sub) = body.form.get("subtype").and_then(|v| v.as_str()) {
+        if body.subtype.as_deref().is_some_and(|s| s != sub) {
+            errors.push(FieldError::new("form.subtype", "must_match_subtype", "the form's subtype differs from `subtype`"));
+        }
+    }
+    Ok(errors)
 }
 
 /// The passport a new application binds to: the version in force on the filing date.
