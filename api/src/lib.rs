@@ -34,6 +34,8 @@ pub enum StartupError {
     Catalog(#[from] domain::catalog::CatalogErrors),
     #[error(transparent)]
     Database(#[from] persistence::StoreError),
+    #[error("a published passport version no longer loads: {0}")]
+    Published(String),
     #[error("authentication keys: {0}")]
     Keys(String),
     #[error("cannot listen: {0}")]
@@ -50,8 +52,8 @@ pub struct Running {
 /// Connects to the database (applying migrations), loads and validates the catalog, and starts
 /// serving on `listener`.
 pub fn start(settings: &Settings, listener: TcpListener, clock: Arc<dyn Clock>) -> Result<Running, StartupError> {
-    let catalog = Catalog::embedded()?;
     let db = Database::connect(&settings.database_url, settings.pool_size)?;
+    let catalog = routes::services::with_published_versions(&db, Catalog::embedded()?)?;
     let auth = Authenticator::new(&settings.jwt).map_err(StartupError::Keys)?;
     if !auth.has_keys() {
         tracing::warn!("no JWT verification key configured: every authenticated endpoint will answer 401");

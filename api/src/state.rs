@@ -18,6 +18,9 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub auth: Authenticator,
     pub max_body_bytes: usize,
+    /// Held while a passport version is published, so two publications never build on the same
+    /// catalog and lose one another.
+    pub publishing: std::sync::Mutex<()>,
 }
 
 impl AppState {
@@ -36,6 +39,7 @@ impl AppState {
             clock,
             auth,
             max_body_bytes,
+            publishing: std::sync::Mutex::new(()),
         }
     }
 

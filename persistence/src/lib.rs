@@ -8,6 +8,7 @@ pub mod db;
 pub mod events;
 pub mod idempotency;
 pub mod organizations;
+pub mod passports;
 pub mod schema;
 pub mod sequences;
 

@@ -23,6 +23,7 @@ pub fn register(cfg: &mut ServiceConfig) {
             .service(services::list_services)
             .service(services::get_service)
             .service(services::list_versions)
+            .service(services::publish_version)
             .service(services::get_version)
             .service(services::get_form)
             .service(services::get_documents)

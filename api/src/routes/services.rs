@@ -1,6 +1,6 @@
 //! `/api/v1/services`: the catalog of service passports, in the language the caller asks for.
 
-use actix_web::{get, http::header, web, HttpRequest, HttpResponse};
+use actix_web::{get, http::header, post, web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
 use domain::catalog::Service;
 use domain::passport::{Passport, Source, Stage, Term};
@@ -168,6 +168,10 @@ pub struct ListQuery {
     /// Language of the texts (`kk`, `ru`, `en`); else `Accept-Language`, else `kk`.
     #[param(pattern = "^(kk|ru|en)$")]
     pub lang: Option<String>,
+    /// `in_force` (default): services with a version in force on `at`; `all`: every service in the
+    /// catalog, repealed ones with their latest version.
+    #[param(pattern = "^(in_force|all)$")]
+    pub scope: Option<String>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -188,7 +192,8 @@ fn localized(lang: Lang, body: impl Serialize) -> HttpResponse {
     HttpResponse::Ok().insert_header((header::CONTENT_LANGUAGE, lang.code())).json(body)
 }
 
-/// List the services and the passport version of each in force on a date.
+/// List the services and the passport version of each in force on a date (or, with `scope=all`,
+/// every service of the catalog).
 #[utoipa::path(
     tag = "services",
     operation_id = "listServices",
@@ -210,10 +215,15 @@ pub async fn list_services(
         None => None,
     };
     let at = q.at.unwrap_or_else(|| today(&state));
+    let all = match q.scope.as_deref() {
+        None | Some("in_force") => false,
+        Some("all") => true,
+        Some(_) => return Err(ApiError::field("query.scope", "enum", "must be in_force or all")),
+    };
     let catalog = state.catalog();
     let items = catalog
         .services()
-        .filter_map(|s: &Service| s.in_force(at))
+        .filter_map(|s: &Service| s.in_force(at).or_else(|| if all { s.versions.last() } else { None }))
         .filter(|p| channel.is_none_or(|c| p.channels.contains(&c)))
         .map(|p| ServiceSummary::new(p, lang))
         .collect();
@@ -785,4 +795,132 @@ pub async fn get_documents(
         lang,
         Checklist { key: p.key.clone(), version: p.version.clone(), channel: channel.code().into(), subtype, unanswered_questions, items },
     ))
+}
+
+/// Replays the passport versions administrators published over the shipped catalog (start-up).
+pub fn with_published_versions(
+    db: &persistence::Database,
+    mut catalog: domain::catalog::Catalog,
+) -> Result<domain::catalog::Catalog, crate::StartupError> {
+    let published = db.read(persistence::passports::all)?;
+    for row in published {
+        let what = format!("{}/{}", row.service_key, row.version);
+        let passport: Passport = serde_json::from_str(&row.document).map_err(|e| crate::StartupError::Published(format!("{what}: {e}")))?;
+        let title = row.service_title.as_deref().and_then(|t| serde_json::from_str::<Text>(t).ok());
+        catalog = catalog.with_version(title, passport).map_err(|e| crate::StartupError::Published(format!("{what}: {e}")))?;
+    }
+    Ok(catalog)
+}
+
+/// A passport version to publish: the shape of the catalog's data files
+/// (`domain/catalog/services/*.yaml`, one element of `versions`), as JSON.
+#[derive(Debug, Deserialize)]
+#[serde(transparent)]
+pub struct PassportDocument(pub serde_json::Value);
+
+impl validator::Validate for PassportDocument {
+    fn validate(&self) -> Result<(), validator::ValidationErrors> {
+        // Checked in full by the catalog's own validator, which reports every problem at once.
+        Ok(())
+    }
+}
+
+/// Maps catalog validation errors (`terms.service_term.source`) to API field errors.
+fn catalog_errors(e: domain::catalog::CatalogErrors) -> ApiError {
+    ApiError::Validation {
+        code: "invalid_passport",
+        detail: format!("{} problem(s) in the passport", e.0.len()),
+        errors: e
+            .0
+            .into_iter()
+            .map(|x| crate::error::FieldError::new(if x.path.is_empty() { "body".into() } else { x.path }, "catalog_rule", x.message))
+            .collect(),
+    }
+}
+
+/// Publish a new version of a service's passport (administrators).
+///
+/// Versions are append-only: publishing validates the whole passport as the shipped catalog is
+/// validated (units, sources, codes, conditions, the form schema), never rewrites a published version
+/// (409), and takes effect at once: applications filed from its `effective_from` bind to it.
+#[utoipa::path(
+    tag = "services",
+    operation_id = "publishServiceVersion",
+    params(("key" = String, Path, description = "Service key (a new key creates the service)", example = "free_school_meals")),
+    request_body(content = Object, content_type = "application/json",
+        description = "One passport version, in the shape of an element of `versions` in domain/catalog/services/*.yaml"),
+    responses(
+        (status = 201, description = "Published", body = PassportView, headers(("Location" = String, description = "The version's URL"))),
+        (status = 409, description = "This version id is already published", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
+#[post("/services/{key}/versions")]
+pub async fn publish_version(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    who: crate::auth::Principal,
+    key: web::Path<String>,
+    body: crate::extract::ValidJson<PassportDocument>,
+) -> Result<HttpResponse, ApiError> {
+    who.require(&[crate::auth::Role::Admin])?;
+    let key = key.into_inner();
+    let lang = request_lang(&req, None)?;
+    let mut doc = body.0 .0;
+    match doc.get("key").and_then(|k| k.as_str()) {
+        Some(k) if k != key => return Err(ApiError::field("key", "must_match_path", "the body's key differs from the path")),
+        _ => {}
+    }
+    if let Some(o) = doc.as_object_mut() {
+        o.insert("key".into(), serde_json::Value::String(key.clone()));
+    }
+    let passport: Passport = serde_path_to_error::deserialize(doc.clone()).map_err(|e| {
+        let path = e.path().to_string();
+        ApiError::Validation {
+            code: "invalid_passport",
+            detail: format!("`{path}`: {}", e.inner()),
+            errors: vec![crate::error::FieldError::new(path, "type", e.inner().to_string())],
+        }
+    })?;
+    let now = state.clock.now();
+    let state2 = state.clone();
+    let published = web::block(move || -> Result<Passport, ApiError> {
+        let _one_at_a_time = state2.publishing.lock().unwrap_or_else(|p| p.into_inner());
+        let catalog = state2.catalog();
+        if catalog.service(&key).and_then(|s| s.version(&passport.version)).is_some() {
+            return Err(ApiError::Conflict {
+                code: "version_exists",
+                detail: format!("`{key}` version `{}` is published; publish a new version id instead", passport.version),
+                state: None,
+                allowed_actions: None,
+            });
+        }
+        let next = catalog.with_version(None, passport.clone()).map_err(catalog_errors)?;
+        let row = persistence::passports::PublishedPassport {
+            service_key: key.clone(),
+            version: passport.version.clone(),
+            document: serde_json::to_string(&passport).map_err(|e| ApiError::Internal(e.to_string()))?,
+            service_title: catalog.service(&key).is_none().then(|| serde_json::to_string(&passport.title).unwrap_or_default()),
+            published_at: now.naive_utc(),
+            published_by: who.sub.clone(),
+        };
+        state2.db.write(|c| persistence::passports::insert(c, &row)).map_err(|e| match e {
+            persistence::StoreError::Conflict(_) => ApiError::Conflict {
+                code: "version_exists",
+                detail: "this version was published concurrently".into(),
+                state: None,
+                allowed_actions: None,
+            },
+            other => other.into(),
+        })?;
+        let stored = next.service(&key).and_then(|s| s.version(&passport.version)).cloned().expect("just added");
+        state2.replace_catalog(next);
+        Ok(stored)
+    })
+    .await??;
+    let at = state.today();
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/api/v1/services/{}/versions/{}", published.key, published.version)))
+        .insert_header((header::CONTENT_LANGUAGE, lang.code()))
+        .json(PassportView::new(&published, lang, at)))
 }
