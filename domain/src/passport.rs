@@ -577,6 +577,8 @@ pub enum AutomationLevel {
     FullyAutomated,
     PartiallyAutomated,
     NonAutomated,
+    /// The text does not say (a title-only version).
+    NotStated,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
