@@ -85,3 +85,52 @@ impl JwtSettings {
         })
     }
 }
+
+/// Documents: attachment uploads and the key that signs result documents.
+///
+/// Read by [`crate::start`] itself (not part of [`Settings`], so that code building `Settings` by hand,
+/// such as the end-to-end harness, keeps working).
+#[derive(Clone, Default)]
+pub struct DocumentSettings {
+    /// `MAX_UPLOAD_BYTES`: the largest attachment accepted (larger ones get 413). Default 10 MiB.
+    pub max_upload_bytes: usize,
+    /// `DOCUMENT_SIGNING_KEY`: the Ed25519 seed (32 bytes, 64 hex digits) that signs result documents.
+    /// When unset, a key is generated once and kept in the database (development only).
+    pub signing_key_seed: Option<[u8; 32]>,
+}
+
+impl std::fmt::Debug for DocumentSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DocumentSettings")
+            .field("max_upload_bytes", &self.max_upload_bytes)
+            .field("signing_key_seed", &self.signing_key_seed.map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+pub const DEFAULT_MAX_UPLOAD_BYTES: usize = 10 * 1024 * 1024;
+
+impl DocumentSettings {
+    pub fn from_env() -> Result<DocumentSettings, ConfigError> {
+        let max_upload_bytes = match var("MAX_UPLOAD_BYTES") {
+            None => DEFAULT_MAX_UPLOAD_BYTES,
+            Some(v) => v
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| ConfigError(format!("MAX_UPLOAD_BYTES must be a positive number, got `{v}`")))?,
+        };
+        let signing_key_seed = var("DOCUMENT_SIGNING_KEY").map(|v| parse_seed(&v)).transpose()?;
+        Ok(DocumentSettings { max_upload_bytes, signing_key_seed })
+    }
+}
+
+/// A 32-byte Ed25519 seed written as 64 hex digits.
+pub fn parse_seed(hex_seed: &str) -> Result<[u8; 32], ConfigError> {
+    let bytes = hex::decode(hex_seed.trim())
+        .map_err(|_| ConfigError("DOCUMENT_SIGNING_KEY must be hex (64 hex digits: an Ed25519 seed)".into()))?;
+    bytes
+        .try_into()
+        .map_err(|_| ConfigError("DOCUMENT_SIGNING_KEY must be 32 bytes (64 hex digits: an Ed25519 seed)".into()))
+}

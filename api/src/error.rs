@@ -222,6 +222,12 @@ impl From<persistence::StoreError> for ApiError {
     }
 }
 
+impl From<persistence::DieselError> for ApiError {
+    fn from(e: persistence::DieselError) -> Self {
+        persistence::StoreError::from(e).into()
+    }
+}
+
 impl From<actix_web::error::BlockingError> for ApiError {
     fn from(e: actix_web::error::BlockingError) -> Self {
         ApiError::Internal(e.to_string())

@@ -5,6 +5,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod documents;
 pub mod error;
 pub mod extract;
 pub mod openapi;
@@ -38,6 +39,10 @@ pub enum StartupError {
     Published(String),
     #[error("authentication keys: {0}")]
     Keys(String),
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error("a recorded calendar change no longer loads: {0}")]
+    Calendar(String),
     #[error("cannot listen: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -59,8 +64,22 @@ pub fn start(settings: &Settings, listener: TcpListener, clock: Arc<dyn Clock>) 
         tracing::warn!("no JWT verification key configured: every authenticated endpoint will answer 401");
     }
     let port = listener.local_addr()?.port();
-    let calendar = domain::calendar::BusinessCalendar::kazakhstan().clone();
-    let state = web::Data::new(AppState::new(db, catalog, calendar, clock, auth, settings.max_body_bytes));
+    // Administrators' calendar changes (new decrees) replayed over the shipped calendar.
+    let calendar = routes::calendar::with_calendar_changes(&db, domain::calendar::BusinessCalendar::kazakhstan().clone())?;
+    // Read here rather than carried in `Settings`, so callers building `Settings` by hand keep working.
+    let documents = config::DocumentSettings::from_env().map_err(|e| StartupError::Config(e.0))?;
+    let signer = documents::Signer::configured_or_stored(documents.signing_key_seed, &db, clock.now())
+        .map_err(StartupError::Keys)?;
+    let state = web::Data::new(AppState::new(
+        db,
+        catalog,
+        calendar,
+        clock,
+        auth,
+        settings.max_body_bytes,
+        signer,
+        documents.max_upload_bytes,
+    ));
     let spec = openapi::spec();
     let routes = web::Data::new(RouteTable::from_spec(&spec));
     let spec_doc = web::Data::new(routes::docs::SpecDocument(serde_json::to_value(&spec).expect("the spec serialises")));

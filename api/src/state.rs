@@ -21,9 +21,14 @@ pub struct AppState {
     /// Held while a passport version is published, so two publications never build on the same
     /// catalog and lose one another.
     pub publishing: std::sync::Mutex<()>,
+    /// Signs result documents (`crate::documents::issue`).
+    pub signer: crate::documents::Signer,
+    /// `MAX_UPLOAD_BYTES`: the largest attachment accepted.
+    pub max_upload_bytes: usize,
 }
 
 impl AppState {
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         db: Database,
         catalog: Catalog,
@@ -31,6 +36,8 @@ impl AppState {
         clock: Arc<dyn Clock>,
         auth: Authenticator,
         max_body_bytes: usize,
+        signer: crate::documents::Signer,
+        max_upload_bytes: usize,
     ) -> Self {
         AppState {
             db,
@@ -40,6 +47,8 @@ impl AppState {
             auth,
             max_body_bytes,
             publishing: std::sync::Mutex::new(()),
+            signer,
+            max_upload_bytes,
         }
     }
 

@@ -7,10 +7,12 @@
 //! - [`form`]: application forms as JSON Schema, and checking submissions against them.
 //! - [`application`]: the application's states and who may move it between them.
 //! - [`identity`]: IIN and BIN numbers.
+//! - [`registry`]: state registries as ports, and the intake check that spares the applicant what they hold.
 //! - [`text`]: texts in Kazakh, Russian and English.
 //! - [`clock`]: "now", injectable so that tests pin exact dates.
 
 pub mod application;
+pub mod automated;
 pub mod calendar;
 pub mod catalog;
 pub mod clock;
@@ -18,4 +20,5 @@ pub mod deadline;
 pub mod form;
 pub mod identity;
 pub mod passport;
+pub mod registry;
 pub mod text;

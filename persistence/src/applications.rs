@@ -35,6 +35,12 @@ pub struct ApplicationRow {
     pub row_version: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The deadline of the current internal stage (e.g. the final answer after the hearing).
+    pub stage_due_at: Option<NaiveDateTime>,
+    pub hearing_at: Option<NaiveDateTime>,
+    pub hearing_place: Option<String>,
+    /// JSON: the decision taken (outcome, grounds with text and source, result, motivation).
+    pub decision: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]

@@ -139,6 +139,15 @@ impl Database {
     /// Runs `f` in one transaction: everything it writes (the change, its history entry, its event)
     /// commits together or not at all.
     pub fn write<T>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        self.write_with(f)
+    }
+
+    /// [`Database::write`] with the caller's own error type (e.g. the API's): any error `f` returns
+    /// rolls the whole transaction back, also a rule violation found after the first write.
+    pub fn write_with<T, E>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<StoreError> + From<diesel::result::Error>,
+    {
         let mut conn = self.conn()?;
         let _guard = self.write_lock.as_ref().map(|l| l.lock().unwrap_or_else(|p| p.into_inner()));
         let conn: &mut DbConnection = &mut conn;

@@ -4,15 +4,22 @@
 //! once against [`db::DbConnection`], diesel's `MultiConnection` over both backends.
 
 pub mod applications;
+pub mod calendar;
+pub mod complaints;
 pub mod db;
+pub mod documents;
 pub mod events;
 pub mod idempotency;
+pub mod notifications;
 pub mod organizations;
 pub mod passports;
+pub mod registries;
 pub mod schema;
 pub mod sequences;
 
 pub use db::{Backend, Database, DbConnection};
+/// The driver error, so callers can convert it without depending on diesel themselves.
+pub use diesel::result::Error as DieselError;
 
 /// What can go wrong in storage, in terms the API maps to HTTP in one place.
 #[derive(Debug, thiserror::Error)]

@@ -36,6 +36,24 @@ diesel::table! {
         row_version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        stage_due_at -> Nullable<Timestamp>,
+        hearing_at -> Nullable<Timestamp>,
+        hearing_place -> Nullable<Text>,
+        decision -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> Varchar,
+        recipient_iin -> Varchar,
+        application_id -> Varchar,
+        kind -> Varchar,
+        text_kk -> Text,
+        text_ru -> Text,
+        text_en -> Text,
+        created_at -> Timestamp,
+        read_at -> Nullable<Timestamp>,
     }
 }
 
@@ -107,6 +125,85 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    documents (id) {
+        id -> Varchar,
+        application_id -> Varchar,
+        kind -> Varchar,
+        requirement_code -> Nullable<Varchar>,
+        result_kind -> Nullable<Varchar>,
+        file_name -> Varchar,
+        content_type -> Varchar,
+        size_bytes -> BigInt,
+        sha256 -> Varchar,
+        content -> Binary,
+        signature -> Nullable<Text>,
+        created_by -> Varchar,
+        created_by_role -> Varchar,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    document_signing_keys (id) {
+        id -> Varchar,
+        seed -> Binary,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    registry_records (id) {
+        id -> Varchar,
+        registry -> Varchar,
+        subject_iin -> Varchar,
+        kind -> Varchar,
+        data -> Text,
+        valid_until -> Nullable<Date>,
+        updated_at -> Timestamp,
+        updated_by -> Varchar,
+    }
+}
+
+diesel::table! {
+    complaints (id) {
+        id -> Varchar,
+        application_id -> Varchar,
+        applicant_iin -> Varchar,
+        provider_id -> Varchar,
+        service_key -> Varchar,
+        registration_number -> Varchar,
+        subject -> Varchar,
+        text -> Text,
+        status -> Varchar,
+        application_status -> Varchar,
+        registered_at -> Timestamp,
+        forward_due_at -> Timestamp,
+        forward_due_date -> Date,
+        provider_due_at -> Timestamp,
+        provider_due_date -> Date,
+        reviewer_org -> Nullable<Varchar>,
+        forwarded_at -> Nullable<Timestamp>,
+        forwarded_by -> Nullable<Varchar>,
+        forwarded_on_time -> Nullable<Bool>,
+        review_due_at -> Nullable<Timestamp>,
+        review_due_date -> Nullable<Date>,
+        outcome -> Nullable<Varchar>,
+        reason -> Nullable<Text>,
+        resolved_at -> Nullable<Timestamp>,
+        resolved_by -> Nullable<Varchar>,
+        resolved_by_role -> Nullable<Varchar>,
+        resolved_on_time -> Nullable<Bool>,
+        reopened -> Bool,
+        terms -> Text,
+        row_version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(complaints -> applications (application_id));
+diesel::joinable!(documents -> applications (application_id));
 diesel::joinable!(application_history -> applications (application_id));
 diesel::allow_tables_to_appear_in_same_query!(
     organizations,
@@ -116,5 +213,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     counters,
     events,
     published_passports,
-    calendar_changes
+    notifications,
+    calendar_changes,
+    documents,
+    document_signing_keys,
+    registry_records,
+    complaints
 );

@@ -160,7 +160,8 @@ impl TestApp {
     }
 
     pub fn token(&self, role: Role, sub: &str, org: Option<&str>) -> String {
-        mint_hs256(SECRET, sub, role, org, 3600, self.clock_now().timestamp())
+        // Long-lived: scenarios move the pinned clock forward by days.
+        mint_hs256(SECRET, sub, role, org, 60 * 24 * 3600, self.clock_now().timestamp())
     }
 
     fn clock_now(&self) -> DateTime<Utc> {

@@ -194,3 +194,14 @@ e2e!(forms_are_checked_against_the_passport_schema, |app| {
     let (_, page) = app.get("/api/v1/applications", Some(&t)).await;
     assert_eq!(page["items"], json!([]));
 });
+
+e2e!(services_not_in_force_refuse_new_applications, |app| {
+    // The Shal akyn 2012 regulation was repealed in 2013; nothing replaced it.
+    let t = app.applicant(APPLICANT);
+    let (s, p) = app
+        .post("/api/v1/applications", Some(&t), &json!({"service_key": "unemployed_citizen_certificate", "channel": "portal", "provider_id": "astana-education", "form": {}}), None)
+        .await;
+    assert_eq!(s, 422, "{p}");
+    assert_eq!(p["errors"][0]["field"], "service_key");
+    assert_eq!(p["errors"][0]["rule"], "service_not_in_force");
+});

@@ -5,9 +5,9 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use domain::application::{registration_number, Status};
 use domain::identity::Iin;
 use domain::passport::{Channel, Passport};
-use persistence::applications::{self as repo, ApplicationRow, HistoryRow, ListFilter, Visibility};
+use persistence::applications::{self as repo, ApplicationRow, ListFilter, Visibility};
 use persistence::idempotency::{self, IdempotencyRecord};
-use persistence::{events, organizations, sequences, StoreError};
+use persistence::{organizations, sequences, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -112,6 +112,15 @@ pub struct ApplicationView {
     /// The last day of the term, local date.
     pub due_date: NaiveDate,
     pub decided_at: Option<DateTime<Utc>>,
+    /// The deadline of the current internal stage (e.g. the final decision after the hearing).
+    pub stage_due_at: Option<DateTime<Utc>>,
+    /// The hearing's time and place, once a preliminary refusal was sent.
+    pub hearing_at: Option<DateTime<Utc>>,
+    pub hearing_place: Option<String>,
+    /// The decision taken: the intake refusal receipt, the preliminary refusal with its grounds and
+    /// hearing, the result, or the motivated refusal (grounds with their text and source).
+    #[schema(value_type = Option<Object>)]
+    pub decision: Option<Value>,
     /// Changes with every update; equals the ETag.
     pub version: i64,
 }
@@ -137,6 +146,10 @@ impl ApplicationView {
             due_at: r.due_at.and_utc(),
             due_date: r.due_date,
             decided_at: r.decided_at.map(|d| d.and_utc()),
+            stage_due_at: r.stage_due_at.map(|d| d.and_utc()),
+            hearing_at: r.hearing_at.map(|d| d.and_utc()),
+            hearing_place: r.hearing_place,
+            decision: r.decision.and_then(|d| serde_json::from_str(&d).ok()),
             version: r.row_version,
         }
     }
@@ -405,6 +418,7 @@ pub async fn submit_application(
         .clone();
     let deadline = domain::deadline::due(&calendar, now, term.value, term.unit);
     let counted_from = calendar.from_local(deadline.counted_from);
+    let fully_automated = checked.passport.is_fully_automated();
     let principal_key = format!("{}:{}", who.role.code(), who.sub);
     let hash = body_hash(&body);
 
@@ -462,41 +476,27 @@ pub async fn submit_application(
                     row_version: 1,
                     created_at: now_naive,
                     updated_at: now_naive,
+                    stage_due_at: None,
+                    hearing_at: None,
+                    hearing_place: None,
+                    decision: None,
                 };
                 repo::insert(c, &row)?;
-                repo::append_history(
+                crate::routes::lifecycle::record_change(
                     c,
-                    HistoryRow {
-                        id: uuid::Uuid::now_v7().to_string(),
-                        application_id: row.id.clone(),
-                        seq: 0,
-                        at: now_naive,
-                        actor_sub: who.sub.clone(),
-                        actor_role: who.role.code().into(),
-                        action: "submit".into(),
-                        from_status: None,
-                        to_status: Some(row.status.clone()),
-                        reason: None,
-                        changes: json!({
-                            "status": {"old": null, "new": row.status},
-                            "passport_version": {"old": null, "new": row.passport_version},
-                            "due_at": {"old": null, "new": deadline.due_at},
-                            "due_date": {"old": null, "new": deadline.due_date},
-                            "term": {"old": null, "new": {"code": term.code, "value": term.value, "unit": term.unit.code(), "source": term.source.to_string()}},
-                        })
-                        .to_string(),
-                    },
-                )?;
-                events::append(
-                    c,
-                    &events::NewEvent {
-                        occurred_at: now_naive,
-                        kind: "application.submitted".into(),
-                        application_id: row.id.clone(),
-                        provider_id: row.provider_id.clone(),
-                        applicant_iin: row.applicant_iin.clone(),
-                        payload: json!({"registration_number": row.registration_number, "service_key": row.service_key, "status": row.status}).to_string(),
-                    },
+                    &row,
+                    None,
+                    crate::routes::lifecycle::ActorRef { sub: &who.sub, role: who.role.code() },
+                    "submit",
+                    None,
+                    json!({
+                        "status": {"old": null, "new": row.status},
+                        "passport_version": {"old": null, "new": row.passport_version},
+                        "due_at": {"old": null, "new": deadline.due_at},
+                        "due_date": {"old": null, "new": deadline.due_date},
+                        "term": {"old": null, "new": {"code": term.code, "value": term.value, "unit": term.unit.code(), "source": term.source.to_string()}},
+                    }),
+                    now_naive,
                 )?;
                 if let Some(key) = &idem {
                     idempotency::insert(
@@ -523,10 +523,20 @@ pub async fn submit_application(
     })
     .await??;
 
-    let (row, replayed) = match result {
+    let (mut row, replayed) = match result {
         Submitted::Created(r) => (r, false),
         Submitted::Replayed(r) => (r, true),
     };
+    if !replayed && fully_automated {
+        // Decided by the system at once, in its own transaction: the filing stands even if the
+        // automated step fails (the application then waits, `submitted`, for a person).
+        let state3 = state.clone();
+        let id = row.id.clone();
+        match web::block(move || crate::routes::lifecycle::decide_automatically(&state3, &id)).await? {
+            Ok(decided) => row = decided,
+            Err(e) => tracing::error!(error = %e, application = %row.id, "automated decision failed"),
+        }
+    }
     let view = ApplicationView::from_row(row);
     let mut res = HttpResponse::Created();
     res.insert_header((header::LOCATION, format!("/api/v1/applications/{}", view.id)))

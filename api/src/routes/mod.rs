@@ -2,9 +2,17 @@
 //! operation (utoipa-actix-web), so the spec and the server cannot drift apart.
 
 pub mod applications;
+pub mod complaints;
+pub mod calendar;
 pub mod docs;
+pub mod documents;
+pub mod events;
 pub mod health;
+pub mod lifecycle;
+pub mod monitoring;
+pub mod notifications;
 pub mod organizations;
+pub mod registries;
 pub mod services;
 
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -28,10 +36,42 @@ pub fn register(cfg: &mut ServiceConfig) {
             .service(services::get_form)
             .service(services::get_documents)
             .service(organizations::list_organizations)
+            .service(calendar::compute_deadline).service(calendar::get_year).service(calendar::put_year)
             .service(applications::submit_application)
             .service(applications::list_applications)
             .service(applications::get_application)
-            .service(applications::get_application_history),
+            .service(applications::get_application_history)
+            .service(registries::intake_check)
+            // `signing-key` and `verify` before `{id}`: routes match in registration order.
+            .service(documents::signing_key)
+            .service(documents::verify_posted)
+            .service(documents::verify_document)
+            .service(documents::download_document)
+            .service(documents::upload_document)
+            .service(documents::list_documents)
+            .service(lifecycle::accept)
+            .service(lifecycle::refuse_intake)
+            .service(lifecycle::assign)
+            .service(lifecycle::approve)
+            .service(lifecycle::preliminary_refusal)
+            .service(lifecycle::record_hearing)
+            .service(lifecycle::refuse)
+            .service(lifecycle::withdraw)
+            .service(lifecycle::actions)
+            .service(complaints::file_complaint)
+            .service(complaints::list_complaints)
+            .service(complaints::get_complaint)
+            .service(complaints::satisfy)
+            .service(complaints::forward)
+            .service(complaints::decide)
+            .service(monitoring::applications_overview)
+            .service(notifications::list)
+            .service(notifications::mark_read)
+            .service(registries::lookup_records)
+            .service(registries::create_record)
+            .service(registries::update_record)
+            .service(registries::delete_record)
+            .service(events::list),
     );
 }
 

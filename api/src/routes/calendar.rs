@@ -1,0 +1,980 @@
+//! `/api/v1/calendar`: the Kazakh business calendar (өндірістік күнтізбе / производственный календарь),
+//! term arithmetic on it, and an administrator's change of a year when a new transfer decree appears.
+//!
+//! The calendar itself lives in the domain ([`domain::calendar`], [`domain::deadline`]); these handlers
+//! only present it in the caller's language and, for a change, keep the open applications' due dates
+//! true to the calendar in force: a day off that moves under a running term moves its due date, in the
+//! same transaction that records the change, with a history entry saying which day moved it.
+
+use std::ops::RangeInclusive;
+use std::sync::Mutex;
+
+use actix_web::{get, http::header, post, put, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use domain::calendar::{
+    BusinessCalendar, CalendarError, Confidence, DayInfo, DayKind, Decree, DecreeKind, LunarDate, Transfer, YearData,
+};
+use domain::catalog::Catalog;
+use domain::deadline::{self, Deadline};
+use domain::passport::{Channel, TermUnit};
+use domain::text::Lang;
+use persistence::applications::{self as repo, ApplicationRow, HistoryRow};
+use persistence::calendar::CalendarChange;
+use persistence::{events, DbConnection, StoreError};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
+use utoipa::{IntoParams, ToSchema};
+use validator::{Validate, ValidationError};
+
+use crate::auth::{Principal, Role};
+use crate::error::{ApiError, FieldError};
+use crate::extract::{request_lang, ValidJson, ValidQuery};
+use crate::state::AppState;
+
+/// Years the API answers for: the Republic's own calendar starts in 1991; beyond 2100 nothing is
+/// meaningful (no data, and the rules themselves will have changed).
+const YEARS: RangeInclusive<i32> = 1991..=2100;
+
+/// Serialises calendar changes, so that two administrators never build on the same calendar and the
+/// first change is lost when the second replaces it.
+static CHANGING: Mutex<()> = Mutex::new(());
+
+/// A domain enum's wire code (`rules_only`, `ministry_order`, ...).
+fn code<T: Serialize>(v: &T) -> String {
+    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
+}
+
+fn string_enum(values: Vec<&'static str>, description: &str) -> Schema {
+    Schema::Object(
+        ObjectBuilder::new()
+            .schema_type(SchemaType::Type(Type::String))
+            .enum_values(Some(values))
+            .description(Some(description))
+            .build(),
+    )
+}
+
+/// Every term unit, in the order the API documents them.
+const UNITS: [TermUnit; 8] = [
+    TermUnit::WorkingDays,
+    TermUnit::CalendarDays,
+    TermUnit::WorkingHours,
+    TermUnit::Hours,
+    TermUnit::Minutes,
+    TermUnit::Seconds,
+    TermUnit::Months,
+    TermUnit::Years,
+];
+
+fn unit_schema() -> Schema {
+    string_enum(UNITS.map(TermUnit::code).to_vec(), "The unit of the term (see the deadline engine's definitions)")
+}
+
+fn decree_kind_schema() -> Schema {
+    string_enum(
+        vec!["government_resolution", "ministry_order"],
+        "Who moved the days off: the Government (until 2023) or the Minister of Labour (from 2024)",
+    )
+}
+
+fn confidence_schema() -> Schema {
+    string_enum(vec!["confirmed", "cross_checked", "unverified"], "How far the entry has been checked")
+}
+
+/// The largest `value` per unit: ten years of any term, so a request cannot make the server count for
+/// ever (no passport term comes near).
+fn max_value(unit: TermUnit) -> u32 {
+    match unit {
+        TermUnit::WorkingDays => 2_500,
+        TermUnit::CalendarDays => 3_660,
+        TermUnit::WorkingHours => 20_000,
+        TermUnit::Hours => 87_840,
+        TermUnit::Minutes => 1_200_000,
+        TermUnit::Seconds => 72_000_000,
+        TermUnit::Months => 120,
+        TermUnit::Years => 10,
+    }
+}
+
+fn check_year(year: &str) -> Result<i32, ApiError> {
+    let y: i32 = year.parse().map_err(|_| ApiError::field("year", "type", "must be a year, e.g. 2026"))?;
+    if !YEARS.contains(&y) {
+        return Err(ApiError::field(
+            "year",
+            "range",
+            format!("must be between {} and {}", YEARS.start(), YEARS.end()),
+        ));
+    }
+    Ok(y)
+}
+
+/// `at` with the calendar zone's offset of that moment: `2024-03-04T18:30:00+05:00`.
+fn local_moment(cal: &BusinessCalendar, at: DateTime<Utc>) -> DateTime<FixedOffset> {
+    let secs = (cal.to_local(at) - at.naive_utc()).num_seconds() as i32;
+    let offset = FixedOffset::east_opt(secs).unwrap_or_else(|| FixedOffset::east_opt(0).expect("UTC"));
+    offset.from_utc_datetime(&at.naive_utc())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LangQuery {
+    /// Language of the texts (`kk`, `ru`, `en`); else `Accept-Language`, else `kk`.
+    #[param(pattern = "^(kk|ru|en)$")]
+    pub lang: Option<String>,
+}
+
+/// An act moving days off, with its citation in the requested language.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DecreeView {
+    #[schema(example = "mlsp-2024-05")]
+    pub id: String,
+    #[schema(schema_with = decree_kind_schema)]
+    pub kind: String,
+    pub number: Option<String>,
+    pub date: Option<NaiveDate>,
+    /// Year of the act when its exact date is not known.
+    pub year: Option<i32>,
+    /// Document code on adilet.zan.kz.
+    pub adilet: Option<String>,
+    #[schema(schema_with = confidence_schema)]
+    pub confidence: String,
+    pub note: Option<String>,
+    /// How the act is cited in texts.
+    #[schema(example = "order of the Minister of Labour and Social Protection of 2024-04-17")]
+    pub citation: String,
+}
+
+impl DecreeView {
+    fn new(d: &Decree, lang: Lang) -> Self {
+        DecreeView {
+            id: d.id.clone(),
+            kind: code(&d.kind),
+            number: d.number.clone(),
+            date: d.date,
+            year: d.year,
+            adilet: d.adilet.clone(),
+            confidence: code(&d.confidence),
+            note: d.note.clone(),
+            citation: d.citation(lang),
+        }
+    }
+}
+
+/// One day of the calendar and why it is what it is.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DayView {
+    pub date: NaiveDate,
+    #[schema(example = "mon")]
+    pub weekday: String,
+    pub working: bool,
+    /// `working`, `weekend`, `holiday`, `observed_holiday` (the day off for a holiday that fell on a
+    /// weekend), `transferred_day_off` (a weekday made a day off by a decree) or `working_by_decree`.
+    #[schema(example = "holiday")]
+    pub kind: String,
+    /// The reason in the requested language, e.g. "public holiday: Nauryz".
+    pub reason: String,
+    /// The holiday (for `holiday` and `observed_holiday`).
+    #[schema(example = "nauryz")]
+    pub holiday_id: Option<String>,
+    pub holiday_name: Option<String>,
+    /// Religious holidays are days off but never move to a weekday.
+    pub religious: Option<bool>,
+    /// For `observed_holiday`: the date of the holiday that fell on a weekend.
+    pub holiday_date: Option<NaiveDate>,
+    /// For `transferred_day_off`: the weekend day that became a working day in its place.
+    pub moved_from: Option<NaiveDate>,
+    /// For `working_by_decree`: the weekday that became a day off in its place.
+    pub day_off_moved_to: Option<NaiveDate>,
+    /// For `transferred_day_off` and `working_by_decree`: the act.
+    pub decree: Option<DecreeView>,
+}
+
+impl DayView {
+    fn new(d: &DayInfo, lang: Lang) -> Self {
+        let kind = serde_json::to_value(&d.kind).ok().and_then(|v| v["kind"].as_str().map(String::from)).unwrap_or_default();
+        let mut view = DayView {
+            date: d.date,
+            weekday: d.date.format("%a").to_string().to_ascii_lowercase(),
+            working: d.working,
+            kind,
+            reason: d.kind.describe(lang),
+            holiday_id: None,
+            holiday_name: None,
+            religious: None,
+            holiday_date: None,
+            moved_from: None,
+            day_off_moved_to: None,
+            decree: None,
+        };
+        match &d.kind {
+            DayKind::Holiday { id, name, religious } => {
+                view.holiday_id = Some(id.clone());
+                view.holiday_name = Some(name.resolve(lang).to_string());
+                view.religious = Some(*religious);
+            }
+            DayKind::ObservedHoliday { holiday_id, holiday_name, holiday_date } => {
+                view.holiday_id = Some(holiday_id.clone());
+                view.holiday_name = Some(holiday_name.resolve(lang).to_string());
+                view.holiday_date = Some(*holiday_date);
+            }
+            DayKind::TransferredDayOff { from, decree } => {
+                view.moved_from = Some(*from);
+                view.decree = Some(DecreeView::new(decree, lang));
+            }
+            DayKind::WorkingByDecree { day_off_moved_to, decree } => {
+                view.day_off_moved_to = Some(*day_off_moved_to);
+                view.decree = Some(DecreeView::new(decree, lang));
+            }
+            DayKind::Working | DayKind::Weekend => {}
+        }
+        view
+    }
+}
+
+/// Office hours, local time.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WorkingHoursView {
+    #[schema(example = "09:00")]
+    pub start: String,
+    #[schema(example = "18:30")]
+    pub end: String,
+    #[schema(example = "13:00")]
+    pub lunch_start: String,
+    #[schema(example = "14:30")]
+    pub lunch_end: String,
+    #[schema(example = 480)]
+    pub minutes_per_day: u32,
+    pub source: Option<String>,
+}
+
+/// From `from` on, local time is UTC + `utc_offset` (Almaty: +06:00 until 2024-02-29, +05:00 after).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OffsetPeriod {
+    pub from: NaiveDate,
+    #[schema(example = "+05:00")]
+    pub utc_offset: String,
+}
+
+/// The first day of Kurban Ait (lunar, given per year).
+#[derive(Debug, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LunarDateInput {
+    #[schema(example = "2026-05-27")]
+    pub date: NaiveDate,
+    #[serde(default)]
+    #[schema(schema_with = confidence_schema)]
+    pub confidence: Confidence,
+    #[validate(length(max = 2000))]
+    pub note: Option<String>,
+}
+
+/// One transfer: `day_off` (a working weekday) becomes a day off, `working_day` (a weekend day, or an
+/// observed day off) a working day, by the act `decree` of the same year.
+#[derive(Debug, Clone, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransferInput {
+    #[schema(example = "2024-05-08")]
+    pub day_off: NaiveDate,
+    #[schema(example = "2024-05-04")]
+    pub working_day: NaiveDate,
+    /// The `id` of one of the year's `decrees`.
+    #[validate(length(min = 1, max = 64))]
+    #[schema(example = "mlsp-2024-05")]
+    pub decree: String,
+}
+
+/// The act moving days off, as it is cited.
+#[derive(Debug, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecreeInput {
+    /// Referenced by transfers; unique across all years.
+    #[validate(length(min = 1, max = 64))]
+    #[schema(example = "mlsp-2026-12")]
+    pub id: String,
+    #[schema(schema_with = decree_kind_schema)]
+    pub kind: DecreeKind,
+    #[validate(length(min = 1, max = 64))]
+    pub number: Option<String>,
+    pub date: Option<NaiveDate>,
+    /// Year of the act when its exact date is not known.
+    pub year: Option<i32>,
+    /// Document code on adilet.zan.kz.
+    #[validate(length(min = 1, max = 64))]
+    pub adilet: Option<String>,
+    #[serde(default)]
+    #[schema(schema_with = confidence_schema)]
+    pub confidence: Confidence,
+    #[validate(length(max = 2000))]
+    pub note: Option<String>,
+}
+
+/// One year of the calendar, in the caller's language.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CalendarYearView {
+    pub year: i32,
+    #[schema(example = "en")]
+    pub lang: String,
+    /// `data`: the year's Kurban Ait and decree transfers are known; `rules_only`: weekends, fixed
+    /// holidays and their weekend transfers only (no Kurban Ait, no decrees): do not rely on it.
+    #[schema(example = "data")]
+    pub coverage: String,
+    /// IANA zone the calendar counts local time in.
+    #[schema(example = "Asia/Almaty")]
+    pub zone: String,
+    /// The zone's UTC offsets during the year, from the first day each applies.
+    pub utc_offsets: Vec<OffsetPeriod>,
+    pub working_hours: WorkingHoursView,
+    /// Days off other than plain Saturdays and Sundays: holidays (also those on a weekend), days off
+    /// for holidays that fell on a weekend, and weekdays made days off by a decree.
+    pub days_off: Vec<DayView>,
+    /// Weekend days made working days by a decree.
+    pub working_weekend_days: Vec<DayView>,
+    pub kurban_ait: Option<LunarDateInput>,
+    pub decrees: Vec<DecreeView>,
+    /// The year's transfers as data (the shape `PUT /api/v1/calendar/{year}` takes).
+    pub transfers: Vec<TransferInput>,
+    /// How far the year as a whole has been checked.
+    pub confidence: Option<String>,
+    pub notes: Option<String>,
+    /// Working days in the year.
+    pub working_days: usize,
+    /// Every non-working day of the year, weekends included.
+    pub non_working_days: usize,
+}
+
+impl CalendarYearView {
+    pub fn new(cal: &BusinessCalendar, year: i32, lang: Lang) -> Self {
+        let data = cal.year_data(year);
+        let wh = cal.working_hours();
+        let hhmm = |t: chrono::NaiveTime| t.format("%H:%M").to_string();
+        let non_working = cal.non_working_days(year).len();
+        let days_in_year = NaiveDate::from_ymd_opt(year, 12, 31).map_or(365, |d| d.ordinal() as usize);
+        CalendarYearView {
+            year,
+            lang: lang.code().into(),
+            coverage: code(&cal.coverage(year)),
+            zone: cal.zone().to_string(),
+            utc_offsets: utc_offsets(cal, year),
+            working_hours: WorkingHoursView {
+                start: hhmm(wh.start),
+                end: hhmm(wh.end),
+                lunch_start: hhmm(wh.lunch_start),
+                lunch_end: hhmm(wh.lunch_end),
+                minutes_per_day: wh.minutes_per_day(),
+                source: wh.source.clone(),
+            },
+            days_off: cal.days_off(year).iter().map(|d| DayView::new(d, lang)).collect(),
+            working_weekend_days: cal.working_weekend_days(year).iter().map(|d| DayView::new(d, lang)).collect(),
+            kurban_ait: data.and_then(|y| y.kurban_ait.as_ref()).map(|k| LunarDateInput {
+                date: k.date,
+                confidence: k.confidence,
+                note: k.note.clone(),
+            }),
+            decrees: data.map(|y| y.decrees.iter().map(|d| DecreeView::new(d, lang)).collect()).unwrap_or_default(),
+            transfers: data
+                .map(|y| {
+                    y.transfers
+                        .iter()
+                        .map(|t| TransferInput { day_off: t.day_off, working_day: t.working_day, decree: t.decree.clone() })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            confidence: data.and_then(|y| y.confidence).map(|c| code(&c)),
+            notes: data.and_then(|y| y.notes.clone()),
+            working_days: days_in_year - non_working,
+            non_working_days: non_working,
+        }
+    }
+}
+
+/// The offsets in force during `year`, taken at each local midnight (Almaty changed at midnight).
+fn utc_offsets(cal: &BusinessCalendar, year: i32) -> Vec<OffsetPeriod> {
+    let Some(first) = NaiveDate::from_ymd_opt(year, 1, 1) else { return vec![] };
+    let mut out: Vec<OffsetPeriod> = Vec::new();
+    for day in first.iter_days().take_while(|d| d.year() == year) {
+        let offset = local_moment(cal, cal.from_local(day.and_hms_opt(12, 0, 0).expect("noon"))).offset().to_string();
+        if out.last().is_none_or(|p| p.utc_offset != offset) {
+            out.push(OffsetPeriod { from: day, utc_offset: offset });
+        }
+    }
+    out
+}
+
+fn localized(lang: Lang, body: impl Serialize) -> HttpResponse {
+    HttpResponse::Ok().insert_header((header::CONTENT_LANGUAGE, lang.code())).json(body)
+}
+
+/// A year of the business calendar: every day off with its reason (holiday, the day off for a holiday
+/// that fell on a weekend, a decree's transfer with its citation), the weekend days a decree made
+/// working days, the decrees, working hours and the time zone.
+///
+/// Years without data (outside 2012-2027 unless an administrator added one) are answered from the
+/// rules alone and say so with `coverage: rules_only`.
+#[utoipa::path(
+    tag = "calendar",
+    operation_id = "getCalendarYear",
+    params(("year" = i32, Path, description = "The year, 1991 to 2100", example = 2026), LangQuery),
+    responses((status = 200, description = "The year's calendar", body = CalendarYearView)),
+)]
+#[get("/calendar/{year}")]
+pub async fn get_year(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    year: web::Path<String>,
+    q: ValidQuery<LangQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let lang = request_lang(&req, q.lang.as_deref())?;
+    let year = check_year(&year)?;
+    Ok(localized(lang, CalendarYearView::new(&state.calendar(), year, lang)))
+}
+
+/// A term to count: from a moment, so many units.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"start": "2025-03-21T18:31:00+05:00", "value": 5, "unit": "working_days"}))]
+pub struct DeadlineRequest {
+    /// The moment of filing, RFC 3339 with its UTC offset.
+    pub start: DateTime<FixedOffset>,
+    /// How many units; the largest accepted depends on the unit (ten years of it).
+    #[schema(example = 5)]
+    pub value: u32,
+    #[schema(schema_with = unit_schema)]
+    pub unit: TermUnit,
+}
+
+/// When a term ends, and why, step by step.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeadlineView {
+    #[schema(example = "en")]
+    pub lang: String,
+    #[schema(example = "Asia/Almaty")]
+    pub zone: String,
+    /// The filing moment in UTC.
+    pub start: DateTime<Utc>,
+    /// The filing moment in local time, with the offset then in force.
+    pub start_local: DateTime<FixedOffset>,
+    pub value: u32,
+    #[schema(schema_with = unit_schema)]
+    pub unit: String,
+    /// The moment the term counts from: the filing itself, or 09:00 of the next working day for a filing
+    /// after hours or on a day off.
+    pub counted_from: DateTime<Utc>,
+    pub counted_from_local: DateTime<FixedOffset>,
+    /// The end of the term, UTC.
+    pub due_at: DateTime<Utc>,
+    /// The end of the term in local time, with the offset then in force.
+    pub due_local: DateTime<FixedOffset>,
+    /// The last day of the term, local date.
+    pub due_date: NaiveDate,
+    /// `rules_only` when a year the term crosses has no calendar data.
+    #[schema(example = "data")]
+    pub coverage: String,
+    /// The steps in the requested language.
+    pub explanation: Vec<String>,
+    /// The same steps as data (`step` names the kind).
+    #[schema(value_type = Vec<Object>)]
+    pub steps: Value,
+}
+
+impl DeadlineView {
+    fn new(cal: &BusinessCalendar, d: &Deadline, lang: Lang) -> Self {
+        let counted_from = cal.from_local(d.counted_from);
+        DeadlineView {
+            lang: lang.code().into(),
+            zone: cal.zone().to_string(),
+            start: d.filed_at,
+            start_local: local_moment(cal, d.filed_at),
+            value: d.value,
+            unit: d.unit.code().into(),
+            counted_from,
+            counted_from_local: local_moment(cal, counted_from),
+            due_at: d.due_at,
+            due_local: local_moment(cal, d.due_at),
+            due_date: d.due_date,
+            coverage: code(&d.coverage),
+            explanation: d.explain(lang),
+            steps: serde_json::to_value(&d.steps).unwrap_or(Value::Null),
+        }
+    }
+}
+
+/// Count a term on the business calendar: the due moment and an explanation of every day counted or
+/// skipped and why (the same arithmetic that gives applications their due dates).
+///
+/// A filing after 18:30, or on a weekend or holiday, counts from the next working day at 09:00; the
+/// filing day is not counted; a term in days ends at 18:30 local time of its last day.
+#[utoipa::path(
+    tag = "calendar",
+    operation_id = "computeDeadline",
+    params(LangQuery),
+    request_body(content = DeadlineRequest, content_type = "application/json"),
+    responses((status = 200, description = "The due moment and its explanation", body = DeadlineView)),
+)]
+#[post("/calendar/deadline")]
+pub async fn compute_deadline(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    q: ValidQuery<LangQuery>,
+    body: ValidJson<DeadlineRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let lang = request_lang(&req, q.lang.as_deref())?;
+    let body = body.0;
+    let cal = state.calendar();
+    let start = body.start.with_timezone(&Utc);
+    let mut errors = Vec::new();
+    if !YEARS.contains(&cal.to_local(start).year()) {
+        errors.push(FieldError::new(
+            "start",
+            "range",
+            format!("must lie between {} and {}", YEARS.start(), YEARS.end()),
+        ));
+    }
+    if body.value > max_value(body.unit) {
+        errors.push(FieldError::new("value", "range", format!("at most {} {}", max_value(body.unit), body.unit.code())));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let d = deadline::due(&cal, start, body.value, body.unit);
+    Ok(localized(lang, DeadlineView::new(&cal, &d, lang)))
+}
+
+fn not_blank(s: &str) -> Result<(), ValidationError> {
+    if s.trim().is_empty() {
+        return Err(ValidationError::new("required").with_message("must not be blank".into()));
+    }
+    Ok(())
+}
+
+/// A year of the calendar as an administrator records it: the whole year (what is not given is gone),
+/// and why.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "reason": "Order No 77 of 20 November 2026 moves the day off from Saturday 19 December to Wednesday 25 November",
+    "kurban_ait": {"date": "2026-05-27", "confidence": "confirmed"},
+    "decrees": [{"id": "mlsp-2026-11", "kind": "ministry_order", "number": "77", "date": "2026-11-20", "confidence": "confirmed"}],
+    "transfers": [{"day_off": "2026-11-25", "working_day": "2026-12-19", "decree": "mlsp-2026-11"}]
+}))]
+pub struct CalendarYearChange {
+    /// The year; when given, it must equal the path's.
+    pub year: Option<i32>,
+    /// The first day of Kurban Ait that year (a day off every year; lunar, so given per year).
+    #[validate(nested)]
+    pub kurban_ait: LunarDateInput,
+    #[serde(default)]
+    #[validate(nested)]
+    pub decrees: Vec<DecreeInput>,
+    #[serde(default)]
+    #[validate(nested)]
+    pub transfers: Vec<TransferInput>,
+    /// How far the year as a whole has been checked.
+    #[schema(schema_with = confidence_schema)]
+    pub confidence: Option<Confidence>,
+    #[validate(length(max = 4000))]
+    pub notes: Option<String>,
+    /// Why the year changes (the decree, where it was published): written to the history of every
+    /// application whose due date moves.
+    #[validate(length(max = 2000), custom(function = "not_blank"))]
+    pub reason: String,
+}
+
+impl CalendarYearChange {
+    fn into_year_data(self, year: i32) -> YearData {
+        YearData {
+            year,
+            kurban_ait: Some(LunarDate {
+                date: self.kurban_ait.date,
+                confidence: self.kurban_ait.confidence,
+                note: self.kurban_ait.note,
+            }),
+            decrees: self
+                .decrees
+                .into_iter()
+                .map(|d| Decree {
+                    id: d.id,
+                    kind: d.kind,
+                    number: d.number,
+                    date: d.date,
+                    year: d.year,
+                    adilet: d.adilet,
+                    confidence: d.confidence,
+                    note: d.note,
+                })
+                .collect(),
+            transfers: self
+                .transfers
+                .into_iter()
+                .map(|t| Transfer { day_off: t.day_off, working_day: t.working_day, decree: t.decree })
+                .collect(),
+            confidence: self.confidence,
+            notes: self.notes,
+        }
+    }
+}
+
+/// Names the field a calendar validation error is about: the domain reports the offending transfer,
+/// decree or date in its message, and the year's data says at which index it stands.
+fn calendar_error(e: CalendarError, data: &YearData) -> ApiError {
+    let message = e.to_string();
+    let mut field = "body".to_string();
+    if let Some(i) = data
+        .transfers
+        .iter()
+        .position(|t| message.contains(&format!("transfer {} / {}:", t.day_off, t.working_day)))
+    {
+        let part = if message.contains("cites no decree") {
+            ".decree"
+        } else if message.contains("new day off") {
+            ".day_off"
+        } else if message.contains("new working day") {
+            ".working_day"
+        } else {
+            ""
+        };
+        field = format!("transfers[{i}]{part}");
+    } else if let Some(i) = data.decrees.iter().position(|d| message.contains(&format!("decree id `{}`", d.id))) {
+        field = format!("decrees[{i}].id");
+    } else if message.contains("Kurban Ait") {
+        field = "kurban_ait.date".into();
+    }
+    ApiError::Validation {
+        code: "invalid_calendar",
+        detail: message.clone(),
+        errors: vec![FieldError::new(field, "calendar_rule", message)],
+    }
+}
+
+/// An open application whose due date the change moved.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RecomputedApplication {
+    pub id: String,
+    pub registration_number: String,
+    pub old_due_date: NaiveDate,
+    pub new_due_date: NaiveDate,
+    pub old_due_at: DateTime<Utc>,
+    pub new_due_at: DateTime<Utc>,
+}
+
+/// The year as it now stands, and what the change moved.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CalendarChangeResult {
+    /// The id of the recorded change.
+    pub change_id: String,
+    pub calendar: CalendarYearView,
+    /// Open applications whose due date moved (the others kept theirs).
+    pub recomputed: Vec<RecomputedApplication>,
+}
+
+/// Who changed the calendar, and why, as written to each moved application's history.
+struct ChangeContext<'a> {
+    change_id: &'a str,
+    year: i32,
+    admin: &'a Principal,
+    reason: String,
+    now: NaiveDateTime,
+}
+
+/// Record a year of the calendar (administrators): typically a new decree moving days off.
+///
+/// The year is replaced whole and validated as the shipped data is (every transfer cites a decree of
+/// the year, makes an ordinary weekday a day off and a weekend day a working day). In the same
+/// transaction the due date of every open application is recomputed on the new calendar from its
+/// filing moment and its passport's service term; each one that moves gets a `calendar_changed` history
+/// entry with the old and new values and the days that moved it, and an `application.due_date_changed`
+/// event. The change survives restarts (it is replayed over the shipped calendar at start).
+#[utoipa::path(
+    tag = "calendar",
+    operation_id = "putCalendarYear",
+    params(("year" = i32, Path, description = "The year, 1991 to 2100", example = 2026)),
+    request_body(content = CalendarYearChange, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Recorded; the year as it now stands and the applications whose due date moved", body = CalendarChangeResult),
+        (status = 409, description = "An application changed while its due date was recomputed; retry", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
+#[put("/calendar/{year}")]
+pub async fn put_year(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    who: Principal,
+    year: web::Path<String>,
+    body: ValidJson<CalendarYearChange>,
+) -> Result<HttpResponse, ApiError> {
+    who.require(&[Role::Admin])?;
+    let lang = request_lang(&req, None)?;
+    let year = check_year(&year)?;
+    let body = body.0;
+    if body.year.is_some_and(|y| y != year) {
+        return Err(ApiError::field("year", "must_match_path", "the body's year differs from the path"));
+    }
+    let reason = body.reason.trim().to_string();
+    let data = body.into_year_data(year);
+    let now = state.clock.now();
+    let state2 = state.clone();
+    let (change_id, next, recomputed) = web::block(move || -> Result<_, ApiError> {
+        let _one_at_a_time = CHANGING.lock().unwrap_or_else(|p| p.into_inner());
+        let current = state2.calendar();
+        let next = current.with_year(data.clone()).map_err(|e| calendar_error(e, &data))?;
+        let change = CalendarChange {
+            id: uuid::Uuid::now_v7().to_string(),
+            year,
+            data: serde_json::to_string(&data).map_err(|e| ApiError::Internal(e.to_string()))?,
+            reason: reason.clone(),
+            changed_at: now.naive_utc(),
+            changed_by: who.sub.clone(),
+        };
+        let ctx = ChangeContext {
+            change_id: &change.id,
+            year,
+            admin: &who,
+            reason: history_reason(&current, &data, &reason),
+            now: now.naive_utc(),
+        };
+        let catalog = state2.catalog();
+        let recomputed = state2.db.write(|c| {
+            persistence::calendar::insert(c, &change)?;
+            recompute_open_applications(c, &catalog, &current, &next, &ctx)
+        })?;
+        // Only once committed: a failed transaction leaves the calendar in force untouched.
+        state2.replace_calendar(next.clone());
+        Ok((change.id, next, recomputed))
+    })
+    .await??;
+    Ok(localized(
+        lang,
+        CalendarChangeResult { change_id, calendar: CalendarYearView::new(&next, year, lang), recomputed },
+    ))
+}
+
+/// "business calendar 2026 changed (order ... No 77 of 2026-11-20): <the admin's reason>", naming the
+/// decrees that are new or changed in this version of the year.
+fn history_reason(current: &BusinessCalendar, data: &YearData, reason: &str) -> String {
+    let before = current.year_data(data.year);
+    let cited: Vec<String> = data
+        .decrees
+        .iter()
+        .filter(|d| before.is_none_or(|b| !b.decrees.contains(d)))
+        .map(|d| d.citation(Lang::En))
+        .collect();
+    let by = if cited.is_empty() { String::new() } else { format!(" ({})", cited.join("; ")) };
+    format!("business calendar {} changed{by}: {reason}", data.year)
+}
+
+/// Recomputes the due date of every open application on `next`, writing each one that moves with its
+/// history entry and event, in the caller's transaction.
+fn recompute_open_applications(
+    c: &mut DbConnection,
+    catalog: &Catalog,
+    current: &BusinessCalendar,
+    next: &BusinessCalendar,
+    ctx: &ChangeContext<'_>,
+) -> Result<Vec<RecomputedApplication>, StoreError> {
+    let mut moved = Vec::new();
+    for row in repo::open(c)? {
+        let term = catalog
+            .service(&row.service_key)
+            .and_then(|s| s.version(&row.passport_version))
+            .zip(Channel::parse(&row.channel))
+            .and_then(|(p, ch)| p.service_term(ch, row.subtype.as_deref()));
+        let Some(term) = term else {
+            tracing::warn!(application = %row.id, "no service term to recompute the due date from; left as it is");
+            continue;
+        };
+        let d = deadline::due(next, row.submitted_at.and_utc(), term.value, term.unit);
+        let counted_from = next.from_local(d.counted_from).naive_utc();
+        if d.due_at.naive_utc() == row.due_at && d.due_date == row.due_date && counted_from == row.counted_from {
+            continue;
+        }
+        let mut changed = row.clone();
+        changed.due_at = d.due_at.naive_utc();
+        changed.due_date = d.due_date;
+        changed.counted_from = counted_from;
+        changed.row_version += 1;
+        changed.updated_at = ctx.now;
+        repo::update(c, &changed)?;
+        record_move(c, &row, &changed, current, next, ctx)?;
+        moved.push(RecomputedApplication {
+            id: row.id.clone(),
+            registration_number: row.registration_number.clone(),
+            old_due_date: row.due_date,
+            new_due_date: changed.due_date,
+            old_due_at: row.due_at.and_utc(),
+            new_due_at: changed.due_at.and_utc(),
+        });
+    }
+    Ok(moved)
+}
+
+/// The days between the filing and the later due date that the change made something else: what
+/// moved the date (e.g. the new transferred day off, with its decree).
+fn days_that_moved(current: &BusinessCalendar, next: &BusinessCalendar, old: &ApplicationRow, new: &ApplicationRow) -> Vec<Value> {
+    let from = next.to_local(old.submitted_at.and_utc()).date();
+    let to = old.due_date.max(new.due_date);
+    from.iter_days()
+        .take_while(|d| *d <= to)
+        .filter_map(|d| {
+            let (before, after) = (current.day(d), next.day(d));
+            (before != after).then(|| json!({"date": d, "old": before, "new": after}))
+        })
+        .collect()
+}
+
+fn record_move(
+    c: &mut DbConnection,
+    old: &ApplicationRow,
+    new: &ApplicationRow,
+    current: &BusinessCalendar,
+    next: &BusinessCalendar,
+    ctx: &ChangeContext<'_>,
+) -> Result<(), StoreError> {
+    let mut changes = json!({
+        "due_date": {"old": old.due_date, "new": new.due_date},
+        "due_at": {"old": old.due_at.and_utc(), "new": new.due_at.and_utc()},
+        "calendar": {"year": ctx.year, "change_id": ctx.change_id, "days": days_that_moved(current, next, old, new)},
+    });
+    if old.counted_from != new.counted_from {
+        changes["counted_from"] = json!({"old": old.counted_from.and_utc(), "new": new.counted_from.and_utc()});
+    }
+    repo::append_history(
+        c,
+        HistoryRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            application_id: new.id.clone(),
+            seq: 0,
+            at: ctx.now,
+            actor_sub: ctx.admin.sub.clone(),
+            actor_role: ctx.admin.role.code().into(),
+            action: "calendar_changed".into(),
+            from_status: Some(new.status.clone()),
+            to_status: Some(new.status.clone()),
+            reason: Some(ctx.reason.clone()),
+            changes: changes.to_string(),
+        },
+    )?;
+    events::append(
+        c,
+        &events::NewEvent {
+            occurred_at: ctx.now,
+            kind: "application.due_date_changed".into(),
+            application_id: new.id.clone(),
+            provider_id: new.provider_id.clone(),
+            applicant_iin: new.applicant_iin.clone(),
+            payload: json!({
+                "registration_number": new.registration_number,
+                "status": new.status,
+                "version": new.row_version,
+                "due_date": changes["due_date"],
+                "due_at": changes["due_at"],
+                "calendar_year": ctx.year,
+                "calendar_change_id": ctx.change_id,
+            })
+            .to_string(),
+        },
+    )
+}
+
+/// The calendar with every administrator's change replayed over `base` (the latest change of each year,
+/// in the order they were made), so that recorded decrees survive restarts.
+pub fn with_calendar_changes(
+    db: &persistence::Database,
+    mut base: BusinessCalendar,
+) -> Result<BusinessCalendar, crate::StartupError> {
+    for change in db.read(persistence::calendar::latest_per_year)? {
+        let what = format!("calendar change {} of {}", change.id, change.year);
+        let data: YearData =
+            serde_json::from_str(&change.data).map_err(|e| crate::StartupError::Calendar(format!("{what}: {e}")))?;
+        base = base.with_year(data).map_err(|e| crate::StartupError::Calendar(format!("{what}: {e}")))?;
+    }
+    Ok(base)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn year_2026_with(transfers: Vec<Transfer>) -> YearData {
+        let mut data = BusinessCalendar::kazakhstan().year_data(2026).cloned().expect("2026 is shipped");
+        data.decrees = vec![Decree {
+            id: "mlsp-2026-11".into(),
+            kind: DecreeKind::MinistryOrder,
+            number: Some("77".into()),
+            date: NaiveDate::from_ymd_opt(2026, 11, 20),
+            year: None,
+            adilet: None,
+            confidence: Confidence::Confirmed,
+            note: None,
+        }];
+        data.transfers = transfers;
+        data
+    }
+
+    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    fn change(id: &str, data: &YearData, at: NaiveDateTime) -> CalendarChange {
+        CalendarChange {
+            id: id.into(),
+            year: data.year,
+            data: serde_json::to_string(data).unwrap(),
+            reason: "test".into(),
+            changed_at: at,
+            changed_by: "admin-1".into(),
+        }
+    }
+
+    /// A recorded change is what the calendar holds after a restart; the latest change of a year wins.
+    #[test]
+    fn recorded_changes_are_replayed_at_start() {
+        let dir = std::env::temp_dir().join(format!("kz-calendar-unit-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let db = persistence::Database::connect(&dir.join("app.db").to_string_lossy(), 2).unwrap();
+        let at = date(2026, 11, 23).and_hms_opt(5, 0, 0).unwrap();
+        let first = year_2026_with(vec![Transfer { day_off: date(2026, 11, 25), working_day: date(2026, 12, 19), decree: "mlsp-2026-11".into() }]);
+        let second = year_2026_with(vec![Transfer { day_off: date(2026, 11, 27), working_day: date(2026, 12, 19), decree: "mlsp-2026-11".into() }]);
+        db.write(|c| {
+            persistence::calendar::insert(c, &change("0001", &first, at))?;
+            persistence::calendar::insert(c, &change("0002", &second, at))
+        })
+        .unwrap();
+        let cal = with_calendar_changes(&db, BusinessCalendar::kazakhstan().clone()).unwrap();
+        assert!(cal.is_working_day(date(2026, 11, 25)));
+        assert!(!cal.is_working_day(date(2026, 11, 27)));
+        assert!(cal.is_working_day(date(2026, 12, 19)));
+        assert!(!BusinessCalendar::kazakhstan().is_working_day(date(2026, 12, 19)));
+        drop(db);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    fn field_of(data: &YearData) -> String {
+        let e = BusinessCalendar::kazakhstan().with_year(data.clone()).expect_err("invalid");
+        match calendar_error(e, data) {
+            ApiError::Validation { errors, .. } => errors[0].field.clone(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn calendar_errors_name_the_field() {
+        let ok = Transfer { day_off: date(2026, 11, 25), working_day: date(2026, 12, 19), decree: "mlsp-2026-11".into() };
+        let saturday_off = Transfer { day_off: date(2026, 11, 28), ..ok.clone() };
+        assert_eq!(field_of(&year_2026_with(vec![ok.clone(), saturday_off])), "transfers[1].day_off");
+        let friday_worked = Transfer { working_day: date(2026, 12, 18), ..ok.clone() };
+        assert_eq!(field_of(&year_2026_with(vec![friday_worked])), "transfers[0].working_day");
+        let no_act = Transfer { decree: "nope".into(), ..ok.clone() };
+        assert_eq!(field_of(&year_2026_with(vec![no_act])), "transfers[0].decree");
+        let mut taken_id = year_2026_with(vec![]);
+        taken_id.decrees[0].id = "mlsp-2024-05".into();
+        assert_eq!(field_of(&taken_id), "decrees[0].id");
+    }
+
+    #[test]
+    fn offsets_follow_the_2024_single_zone() {
+        let cal = BusinessCalendar::kazakhstan();
+        let offsets: Vec<(NaiveDate, String)> = utc_offsets(cal, 2024).into_iter().map(|p| (p.from, p.utc_offset)).collect();
+        assert_eq!(offsets, vec![(date(2024, 1, 1), "+06:00".to_string()), (date(2024, 3, 1), "+05:00".to_string())]);
+    }
+}

@@ -1,0 +1,2 @@
+DROP TABLE document_signing_keys;
+DROP TABLE documents;
