@@ -8,6 +8,8 @@ use crate::{DbConnection, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset, Identifiable)]
 #[diesel(table_name = applications)]
+// Updates write the whole row: a field set to None (a decision cleared on reopening) becomes NULL.
+#[diesel(treat_none_as_null = true)]
 pub struct ApplicationRow {
     pub id: String,
     pub registration_number: String,

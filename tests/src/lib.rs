@@ -55,7 +55,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub clock: Arc<FixedClock>,
     pub backend: Backend,
-    _db: TestDb,
+    database_url: String,
+    _db: Option<TestDb>,
 }
 
 /// Monday 23 November 2026, 10:00 in Astana (UTC+5): inside working hours.
@@ -132,8 +133,21 @@ impl TestApp {
                 (TestDb::Postgres { admin_url, name }, url)
             }
         };
+        let mut app = Self::serve(&url, backend, now);
+        app._db = Some(db);
+        Some(app)
+    }
+
+    /// A second server on the same database, as after a restart: what it serves must come from the
+    /// database, not from the first server's memory. The first app keeps owning the database.
+    pub fn restarted(&self) -> TestApp {
+        use domain::clock::Clock;
+        Self::serve(&self.database_url, self.backend, self.clock.now())
+    }
+
+    fn serve(url: &str, backend: Backend, now: DateTime<Utc>) -> TestApp {
         let settings = Settings {
-            database_url: url,
+            database_url: url.to_string(),
             bind: "127.0.0.1:0".parse().unwrap(),
             pool_size: 4,
             max_body_bytes: 64 * 1024,
@@ -146,13 +160,14 @@ impl TestApp {
         let running = api::start(&settings, listener, clock.clone()).expect("server starts");
         let port = running.port;
         tokio::spawn(running.server);
-        Some(TestApp {
+        TestApp {
             base: format!("http://127.0.0.1:{port}"),
             client: reqwest::Client::new(),
             clock,
             backend,
-            _db: db,
-        })
+            database_url: url.to_string(),
+            _db: None,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -298,6 +298,11 @@ e2e!(a_new_decree_moves_an_open_applications_due_date, |app| {
     let (s, again) = put_year(&app, 2026, Some(&admin), &decree_moving_25_november()).await;
     assert_eq!(s, 200, "{again}");
     assert_eq!(again["recomputed"], json!([]));
+
+    // A restarted server replays the change from the database.
+    let restarted = app.restarted();
+    let d = deadline(&restarted, "en", json!({"start": "2026-11-23T10:00:00+05:00", "value": 5, "unit": "working_days"})).await;
+    assert_eq!(d["due_date"], "2026-12-01");
 });
 
 e2e!(invalid_calendar_changes_name_the_field, |app| {

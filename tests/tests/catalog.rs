@@ -215,4 +215,10 @@ e2e!(administrators_publish_new_versions_append_only, |app| {
     assert_eq!(in_2027["terms"][0]["value"], 4);
     let (_, today) = app.get("/api/v1/services/free_school_meals", None).await;
     assert_eq!(today["version"], "order-414-2022", "the 2022 version still governs today");
+
+    // A restarted server replays the publication from the database.
+    let again = app.restarted();
+    let (_, v) = again.get("/api/v1/services/free_school_meals/versions", None).await;
+    let ids: Vec<&str> = v["versions"].as_array().unwrap().iter().map(|x| x["version"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["order-414-2022", "order-999-2027"]);
 });

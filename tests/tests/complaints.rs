@@ -156,6 +156,8 @@ e2e!(complaint_upheld_by_the_review_body_and_re_decided, |app| {
 
     let (_, a) = app.get(&format!("/api/v1/applications/{id}"), Some(&emp)).await;
     assert_eq!(a["status"], "in_progress", "{a}");
+    // Reopened for a new decision: the quashed refusal is no longer the application's decision.
+    assert!(a["decision"].is_null() && a["decided_at"].is_null(), "{a}");
     // The employee decides again and approves.
     let (s, a) = act(&app, &emp, &format!("/api/v1/applications/{id}/approve"), json!({"comment": "re-decided after the complaint"})).await;
     assert_eq!((s, a["status"].as_str()), (200, Some("approved")), "{a}");

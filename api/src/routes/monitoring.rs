@@ -149,6 +149,10 @@ const STAGES: [(&str, &str, &[&str], Option<Stage>); 5] = [
     ("hearing_to_final", "record_hearing", &["approve", "refuse"], Some(Stage::ResultAfterHearing)),
 ];
 
+/// A service's figures while they are being summed: the stats, working days to each decision, each
+/// decided application's term in working days, and the service terms seen.
+type ServiceAcc = (ServiceStats, Vec<f64>, Vec<f64>, BTreeSet<NormView>);
+
 fn avg(xs: &[f64]) -> Option<f64> {
     (!xs.is_empty()).then(|| round(xs.iter().sum::<f64>() / xs.len() as f64))
 }
@@ -248,7 +252,7 @@ pub async fn applications_overview(state: web::Data<AppState>, who: Principal, q
     let mut by_status: BTreeMap<String, usize> = Status::ALL.iter().map(|s| (s.code().to_string(), 0)).collect();
     let mut overdue = Vec::new();
     let mut at_risk = Vec::new();
-    let mut services: BTreeMap<String, (ServiceStats, Vec<f64>, Vec<f64>, BTreeSet<NormView>)> = BTreeMap::new();
+    let mut services: BTreeMap<String, ServiceAcc> = BTreeMap::new();
     for a in &apps {
         *by_status.entry(a.status.clone()).or_default() += 1;
         let status = Status::parse(&a.status);
