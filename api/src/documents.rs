@@ -661,7 +661,7 @@ pub struct VerifyRequest {
     /// The complete compact JWS (header.payload.signature) of a result document.
     pub jws: Option<String>,
     /// Or: the result document as downloaded, either as a JSON object or as the exact downloaded text ...
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Value>)]
     pub document: Option<Value>,
     /// ... with its signature: the detached JWS (`header..signature`, the download's
     /// `Document-Signature` header) or the complete one.

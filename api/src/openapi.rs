@@ -54,7 +54,104 @@ impl ApiDoc {
 pub fn spec() -> Spec {
     let (_, api) =
         App::new().into_utoipa_app().openapi(ApiDoc::openapi_base()).configure(crate::routes::register).split_for_parts();
-    finish_spec(api)
+    add_links(add_examples(finish_spec(api)))
+}
+
+/// Real answers of the server about real services of the catalog (free_school_meals filed, accepted,
+/// assigned, approved; a complaint; registry records), by operationId, captured from a live server by
+/// `CONTRACT_STAGES=capture tests/contract/run.sh` (arrays cut to their first item).
+const RESPONSE_EXAMPLES: &str = include_str!("openapi_examples.json");
+
+/// The service whose passport illustrates `publishServiceVersion`.
+const EXAMPLE_SERVICE: &str = "free_school_meals";
+
+/// Puts the captured examples on each operation's main (2xx JSON) response, and the catalog's own
+/// passport of `free_school_meals` on the request body of `publishServiceVersion`.
+fn add_examples(mut api: Spec) -> Spec {
+    let mut examples: serde_json::Map<String, serde_json::Value> = serde_json::from_str(RESPONSE_EXAMPLES).unwrap_or_default();
+    if let Some(v) = examples.get("getServiceVersion").cloned() {
+        examples.entry("publishServiceVersion").or_insert(v);
+    }
+    examples.entry("getOpenApi").or_insert_with(|| {
+        serde_json::json!({"openapi": "3.1.0", "info": {"title": "Kazakhstan state services: family, children and education", "version": "1.0.0"}, "paths": {}})
+    });
+    let passport = domain::catalog::Catalog::builtin()
+        .service(EXAMPLE_SERVICE)
+        .and_then(|s| s.versions.last())
+        .and_then(|p| serde_json::to_value(p).ok());
+    for (_, item) in api.paths.paths.iter_mut() {
+        for op in operations(item) {
+            let Some(id) = op.operation_id.clone() else { continue };
+            if id == "publishServiceVersion" {
+                if let (Some(body), Some(passport)) = (op.request_body.as_mut(), passport.clone()) {
+                    for content in body.content.values_mut() {
+                        content.example = Some(passport.clone());
+                    }
+                }
+            }
+            let Some(example) = examples.get(&id) else { continue };
+            let main = op.responses.responses.iter_mut().find(|(code, _)| code.starts_with('2'));
+            if let Some((_, utoipa::openapi::RefOr::T(response))) = main {
+                if let Some(content) = response.content.get_mut("application/json") {
+                    content.example = Some(example.clone());
+                }
+            }
+        }
+    }
+    api
+}
+
+/// OpenAPI links for stateful clients (Schemathesis' stateful phase, generated SDKs): a filed
+/// application's `id` feeds every `/applications/{id}/...` operation and its `ETag` their `If-Match`;
+/// a filed complaint's `id` feeds `/complaints/{id}/...`; a notification list feeds `.../read`.
+fn add_links(mut api: Spec) -> Spec {
+    use utoipa::openapi::extensions::Extensions;
+    use utoipa::openapi::link::LinkBuilder;
+    // (operationId, path, takes If-Match)
+    let mut ops: Vec<(String, String, bool)> = Vec::new();
+    for (path, item) in api.paths.paths.iter_mut() {
+        for op in operations(item) {
+            if let Some(id) = &op.operation_id {
+                let if_match = op.parameters.iter().flatten().any(|p| p.name == "If-Match");
+                ops.push((id.clone(), path.clone(), if_match));
+            }
+        }
+    }
+    let targets = |prefix: &str, commands_only: bool| -> Vec<(String, bool)> {
+        ops.iter()
+            .filter(|(_, path, if_match)| {
+                path.starts_with(prefix) && !path[prefix.len()..].contains('{') && (!commands_only || *if_match)
+            })
+            .map(|(id, _, if_match)| (id.clone(), *if_match))
+            .collect()
+    };
+    let sources = [
+        ("/api/v1/applications", "post", targets("/api/v1/applications/{id}", false), "$response.body#/id"),
+        ("/api/v1/applications/{id}", "get", targets("/api/v1/applications/{id}", true), "$response.body#/id"),
+        ("/api/v1/applications/{id}/complaints", "post", targets("/api/v1/complaints/{id}", false), "$response.body#/id"),
+        ("/api/v1/me/notifications", "get", targets("/api/v1/me/notifications/{id}", false), "$response.body#/items/0/id"),
+    ];
+    for (path, method, targets, id_expr) in sources {
+        let Some(item) = api.paths.paths.get_mut(path) else { continue };
+        let op = match method {
+            "post" => item.post.as_mut(),
+            _ => item.get.as_mut(),
+        };
+        let Some(op) = op else { continue };
+        let main = op.responses.responses.iter_mut().find(|(code, _)| code.starts_with('2'));
+        let Some((_, utoipa::openapi::RefOr::T(response))) = main else { continue };
+        for (target, if_match) in targets {
+            let mut link = LinkBuilder::new().parameter("id", id_expr);
+            if if_match {
+                link = link.parameter("header.If-Match", "$response.header.ETag");
+            }
+            // utoipa 5 serialises `Link::operation_id` as `operation_id`; OpenAPI spells it `operationId`.
+            let link = link.extensions(Some(Extensions::from_iter([("operationId", target.clone())]))).build();
+            let name = format!("{}{}", target[..1].to_ascii_uppercase(), &target[1..]);
+            response.links.insert(name, utoipa::openapi::RefOr::T(link));
+        }
+    }
+    api
 }
 
 fn problem(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi::Response> {
@@ -72,9 +169,25 @@ fn finish_spec(mut api: Spec) -> Spec {
     components.add_security_scheme("bearer", SecurityScheme::Http(Http::builder().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()));
     for (path, item) in api.paths.paths.iter_mut() {
         for op in operations(item) {
+            // OpenAPI requires `required: true` on path parameters; utoipa leaves it out for `schema_with` ones.
+            for p in op.parameters.iter_mut().flatten() {
+                if matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Path) {
+                    p.required = utoipa::openapi::Required::True;
+                }
+            }
             let has_body = op.request_body.is_some();
             let has_query = op.parameters.as_ref().is_some_and(|ps| {
                 ps.iter().any(|p| matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Query))
+            });
+            // A path or header parameter with a constrained schema (an enum, a pattern, bounds) is checked by the
+            // server, which answers 422 naming it (`registry`, `header.If-Match`).
+            let has_checked_param = op.parameters.as_ref().is_some_and(|ps| {
+                ps.iter().any(|p| {
+                    let schema = serde_json::to_value(&p.schema).unwrap_or_default();
+                    ["enum", "pattern", "minimum", "maximum", "minLength", "maxLength", "format"]
+                        .iter()
+                        .any(|k| schema.get(*k).is_some())
+                })
             });
             let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
             let mut add = |code: &str, description: &str| {
@@ -94,7 +207,7 @@ fn finish_spec(mut api: Spec) -> Spec {
                 add("413", "The body exceeds the size limit");
                 add("415", "The body is not JSON");
             }
-            if has_body || has_query {
+            if has_body || has_query || has_checked_param {
                 add("422", "Invalid input: `errors` names each field and rule");
             }
             add("500", "Unexpected error (logged)");

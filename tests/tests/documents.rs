@@ -323,3 +323,35 @@ docs_e2e!(signing_key_and_verifying_a_held_copy, |app| {
     let (s, _) = app.get("/api/v1/documents/00000000-0000-0000-0000-000000000000/verify", None).await;
     assert_eq!(s, 404);
 });
+
+docs_e2e!(retried_uploads_with_the_same_idempotency_key_store_one_document, |app| {
+    let t = app.applicant(APPLICANT);
+    let id = file_application(&app, &t).await;
+    let content = pdf();
+    let send = |key: &'static str, code: &'static str| {
+        let body = multipart(&file(code, "application/pdf", &content));
+        app.client
+            .post(app.url(&format!("/api/v1/applications/{id}/documents")))
+            .bearer_auth(&t)
+            .header("Content-Type", format!("multipart/form-data; boundary={BOUNDARY}"))
+            .header("Idempotency-Key", key)
+            .body(body)
+            .send()
+    };
+    let first = send("upload-1", "birth_certificate").await.unwrap();
+    assert_eq!(first.status().as_u16(), 201);
+    let first: Value = first.json().await.unwrap();
+    let again = send("upload-1", "birth_certificate").await.unwrap();
+    assert_eq!(again.status().as_u16(), 201);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    let again: Value = again.json().await.unwrap();
+    assert_eq!(again["id"], first["id"]);
+    // The same key for another upload is refused, naming the header.
+    let other = send("upload-1", "identity_document").await.unwrap();
+    assert_eq!(other.status().as_u16(), 422);
+    let other: Value = other.json().await.unwrap();
+    assert_eq!(other["errors"][0]["field"], "header.Idempotency-Key");
+    let (_, list) = app.get(&format!("/api/v1/applications/{id}/documents"), Some(&t)).await;
+    let attachments = list.as_array().or(list["items"].as_array()).unwrap().iter().filter(|d| d["kind"] == "attachment").count();
+    assert_eq!(attachments, 1);
+});

@@ -64,6 +64,14 @@ e2e!(office_service_with_preliminary_refusal_hearing_and_refusal, |app| {
     // Term ends Monday 30 November: 3 working days before it (Thu 26, Fri 27, Mon 30) leaves Wednesday 25.
     assert_eq!(actions["preliminary_refusal_cutoff"], "2026-11-25", "{actions}");
     assert_eq!(actions["working_days_remaining"], 5);
+    // Every time limit of the passport, anchored on this application's events.
+    let stages = actions["stage_deadlines"].as_array().unwrap();
+    let by_code = |c: &str| stages.iter().find(|s| s["code"] == c).unwrap_or_else(|| panic!("{c}: {actions}")).clone();
+    assert_eq!(by_code("service_term")["due_at"], "2026-11-30T13:30:00Z");
+    assert_eq!(by_code("service_term")["state"], "pending");
+    assert_eq!(by_code("preliminary_refusal_notice")["state"], "counted_back");
+    assert_eq!(by_code("result_after_hearing")["state"], "awaiting_start");
+    assert!(by_code("service_term")["source"].as_str().unwrap().starts_with("004:"));
 
     let notice = json!({"grounds": ["unreliable_documents"], "hearing_at": astana(26, 11, 0), "hearing_place": "Astana, Mangilik El 8, room 204"});
     // Thursday 26 November is one day too late.
@@ -244,4 +252,44 @@ e2e!(automated_certificate_is_decided_by_the_system_from_the_registry, |app| {
     assert_eq!(r["status"], "refused", "{r}");
     assert_eq!(r["decision"]["grounds"][0]["code"], "non_compliance_with_requirements");
     assert!(r["decision"]["grounds"][0]["source"].as_str().unwrap().starts_with("004:"));
+});
+
+e2e!(internal_stages_are_tracked_against_their_own_terms, |app| {
+    // Agency accreditation: send the documents to state bodies within 2 calendar days of filing,
+    // their conclusion within 10 working days of the request.
+    let body = json!({"service_key": "adoption_agency_accreditation", "channel": "portal", "provider_id": "children-rights-committee",
+                      "subtype": "accreditation", "form": form_for("adoption_agency_accreditation", today(), APPLICANT)});
+    let (s, a) = app.post("/api/v1/applications", Some(&app.applicant(APPLICANT)), &body, None).await;
+    assert_eq!(s, 201, "{a}");
+    assert_eq!(a["due_date"], "2026-12-23", "30 calendar days from 23 November");
+    let id = a["id"].as_str().unwrap();
+    let head = app.token(Role::Head, "head-1", Some("children-rights-committee"));
+    act(&app, &head, id, "accept", json!({})).await;
+    let stage = |actions: &Value, code: &str| actions["stage_deadlines"].as_array().unwrap().iter().find(|s| s["code"] == code).cloned().unwrap();
+
+    let (_, actions) = app.get(&format!("/api/v1/applications/{id}/actions"), Some(&head)).await;
+    assert_eq!(stage(&actions, "send_to_state_bodies")["due_at"], "2026-11-25T13:30:00Z");
+    assert_eq!(stage(&actions, "state_bodies_conclusion")["state"], "awaiting_start");
+
+    app.clock.set(astana(25, 11, 0));
+    let (s, _) = act(&app, &head, id, "stage-events", json!({"term": "send_to_state_bodies", "event": "completed", "at": astana(24, 16, 0)})).await;
+    assert_eq!(s, 200);
+    let (s, _) = act(&app, &head, id, "stage-events", json!({"term": "state_bodies_conclusion", "event": "started"})).await;
+    assert_eq!(s, 200);
+    let (s, p) = act(&app, &head, id, "stage-events", json!({"term": "no_such_term", "event": "started"})).await;
+    assert_eq!((s, p["errors"][0]["field"].as_str()), (422, Some("term")), "{p}");
+    let (s, p) = act(&app, &head, id, "stage-events", json!({"term": "send_to_state_bodies", "event": "paused"})).await;
+    assert_eq!((s, p["errors"][0]["field"].as_str()), (422, Some("event")), "{p}");
+    let (s, _) = act(&app, &app.applicant(APPLICANT), id, "stage-events", json!({"term": "send_to_state_bodies", "event": "started"})).await;
+    assert_eq!(s, 403);
+
+    let (_, actions) = app.get(&format!("/api/v1/applications/{id}/actions"), Some(&head)).await;
+    assert_eq!(stage(&actions, "send_to_state_bodies")["state"], "met", "{actions}");
+    let conclusion = stage(&actions, "state_bodies_conclusion");
+    // Requested Wednesday 25 November: 10 working days end Wednesday 9 December, 18:30.
+    assert_eq!(conclusion["due_at"], "2026-12-09T13:30:00Z", "{conclusion}");
+    assert_eq!(conclusion["state"], "pending");
+    app.clock.set(astana(30, 10, 0) + chrono::Duration::days(10));
+    let (_, actions) = app.get(&format!("/api/v1/applications/{id}/actions"), Some(&head)).await;
+    assert_eq!(stage(&actions, "state_bodies_conclusion")["state"], "overdue");
 });

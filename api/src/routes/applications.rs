@@ -52,10 +52,15 @@ pub struct PowerOfAttorney {
 #[derive(Debug, Clone, Serialize, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({
-    "service_key": "foster_family_placement",
+    "service_key": "free_school_meals",
     "channel": "portal",
     "provider_id": "astana-education",
-    "form": {}
+    "form": {
+        "applicant": {"iin": "900101300126", "last_name": "Nurlanova", "first_name": "Aliya"},
+        "child_category": "targeted_social_assistance",
+        "children": [{"iin": "150312500019", "last_name": "Nurlanov", "first_name": "Arman", "school": "School-lyceum No 65, Astana"}],
+        "personal_data_consent": true
+    }
 }))]
 pub struct SubmitApplication {
     /// The service key from `GET /api/v1/services`.
@@ -199,7 +204,7 @@ fn body_hash(body: &SubmitApplication) -> String {
     hex::encode(Sha256::digest(v.to_string().as_bytes()))
 }
 
-fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
+pub fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     let Some(v) = req.headers().get("Idempotency-Key") else { return Ok(None) };
     let key = v.to_str().map_err(|_| ApiError::field("header.Idempotency-Key", "format", "must be visible ASCII"))?.trim();
     if key.is_empty() || key.len() > 255 {

@@ -721,6 +721,7 @@ pub async fn satisfy(state: web::Data<AppState>, who: Principal, id: web::Path<S
 
 #[derive(Debug, Default, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"comment": "The provider upholds its refusal of free_school_meals; forwarded to the review body"}))]
 pub struct ForwardCommand {
     #[validate(length(max = 2000))]
     pub comment: Option<String>,

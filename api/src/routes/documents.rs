@@ -5,7 +5,7 @@ use actix_multipart::{Multipart, MultipartError};
 use actix_web::{get, http::header, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
-use persistence::applications::{self as apps, HistoryRow};
+use persistence::applications as apps;
 use persistence::documents::{self as repo, DocumentMeta, DocumentRow, KIND_ATTACHMENT};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -21,6 +21,7 @@ use crate::state::AppState;
 /// A file to attach (`multipart/form-data`).
 #[derive(Debug, ToSchema)]
 #[allow(dead_code)]
+#[schema(example = json!({"requirement_code": "birth_certificate", "file": "(the PDF scan's bytes)"}))]
 pub struct UploadDocumentForm {
     /// The code of a document of the application's passport version (`GET /api/v1/services/{key}`,
     /// `documents[].code`), e.g. `identity_document`.
@@ -276,7 +277,10 @@ fn extension(content_type: &str) -> &'static str {
 #[utoipa::path(
     tag = "documents",
     operation_id = "uploadDocument",
-    params(("id" = String, Path, description = "Application id")),
+    params(
+        ("id" = String, Path, description = "Application id"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and file return the first upload"),
+    ),
     request_body(content = UploadDocumentForm, content_type = "multipart/form-data",
         description = "Fields `requirement_code` and `file` (with its own `Content-Type`: application/pdf, image/jpeg or image/png)"),
     responses(
@@ -348,48 +352,76 @@ pub async fn upload_document(
         created_by_role: who.role.code().into(),
         created_at: now,
     };
-    let view = DocumentView::from_row(&row);
+    let idem = crate::routes::applications::idempotency_key(&req)?;
+    let principal_key = format!("{}:{}", who.role.code(), who.sub);
+    let request_hash = docs::sha256_hex(format!("{}|{}|{}", row.application_id, row.requirement_code.clone().unwrap_or_default(), row.sha256).as_bytes());
     let st = state.clone();
-    web::block(move || {
-        st.db.write(|c| {
-            // Checked again inside the transaction that writes.
-            if apps::find_visible(c, &row.application_id, &scope)?.is_none() {
-                return Err(persistence::StoreError::NotFound);
-            }
-            repo::insert(c, &row)?;
-            apps::append_history(
-                c,
-                HistoryRow {
-                    id: uuid::Uuid::now_v7().to_string(),
-                    application_id: row.application_id.clone(),
-                    seq: 0,
-                    at: now,
-                    actor_sub: who.sub.clone(),
-                    actor_role: who.role.code().into(),
-                    action: "document_attached".into(),
-                    from_status: None,
-                    to_status: None,
-                    reason: None,
-                    changes: json!({"document": {"old": null, "new": {
+    let (stored, replayed) = web::block(move || -> Result<(DocumentRow, bool), ApiError> {
+        let attempt = |row: DocumentRow| {
+            st.db.write_with(|c| -> Result<(DocumentRow, bool), ApiError> {
+                // Checked again inside the transaction that writes.
+                let app = apps::find_visible(c, &row.application_id, &scope)?.ok_or_else(|| ApiError::not_found("no such application"))?;
+                if let Some(key) = &idem {
+                    if let Some(rec) = persistence::idempotency::find(c, &principal_key, key)? {
+                        if rec.request_hash != request_hash {
+                            return Err(ApiError::Validation {
+                                code: "idempotency_key_reused",
+                                detail: "this Idempotency-Key was used with a different upload".into(),
+                                errors: vec![crate::error::FieldError::new("header.Idempotency-Key", "reused_with_different_body", "use a new key for a different upload")],
+                            });
+                        }
+                        let first = repo::find(c, &rec.resource_id)?.ok_or_else(|| ApiError::not_found("the first upload is gone"))?;
+                        return Ok((first, true));
+                    }
+                }
+                repo::insert(c, &row)?;
+                crate::routes::lifecycle::record_change(
+                    c,
+                    &app,
+                    Some(&app.status),
+                    crate::routes::lifecycle::ActorRef { sub: &who.sub, role: who.role.code() },
+                    "document_attached",
+                    None,
+                    json!({"document": {"old": null, "new": {
                         "id": row.id,
                         "requirement_code": row.requirement_code,
                         "file_name": row.file_name,
                         "content_type": row.content_type,
                         "size_bytes": row.size_bytes,
                         "sha256": row.sha256,
-                    }}})
-                    .to_string(),
-                },
-            )?;
-            Ok(())
-        })
+                    }}}),
+                    now,
+                )?;
+                if let Some(key) = &idem {
+                    persistence::idempotency::insert(
+                        c,
+                        &persistence::idempotency::IdempotencyRecord {
+                            principal: principal_key.clone(),
+                            idem_key: key.clone(),
+                            request_hash: request_hash.clone(),
+                            resource_type: "document".into(),
+                            resource_id: row.id.clone(),
+                            created_at: now,
+                        },
+                    )?;
+                }
+                Ok((row, false))
+            })
+        };
+        // A concurrent upload with the same key loses on the key's primary key, rolls back whole, and
+        // replays the first on the retry.
+        match attempt(row.clone()) {
+            Err(ApiError::Conflict { .. }) if idem.is_some() => attempt(row),
+            other => other,
+        }
     })
-    .await?
-    .map_err(|e| match e {
-        persistence::StoreError::NotFound => ApiError::not_found("no such application"),
-        other => other.into(),
-    })?;
-    Ok(HttpResponse::Created()
+    .await??;
+    let view = DocumentView::from_row(&stored);
+    let mut res = HttpResponse::Created();
+    if replayed {
+        res.insert_header(("Idempotent-Replayed", "true"));
+    }
+    Ok(res
         .insert_header((header::LOCATION, view.download_url.clone()))
         .insert_header((header::ETAG, format!("\"{}\"", view.sha256)))
         .json(view))

@@ -298,6 +298,7 @@ fn check_grounds(p: &Passport, grounds: &[String]) -> Result<Vec<Value>, ApiErro
 
 #[derive(Debug, Default, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"comment": "Complete: application, identity document and birth certificate of the child (free_school_meals)"}))]
 pub struct AcceptCommand {
     #[validate(length(max = 2000))]
     pub comment: Option<String>,
@@ -435,6 +436,7 @@ pub async fn assign(req: HttpRequest, state: web::Data<AppState>, who: Principal
 
 #[derive(Debug, Default, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"result_code": "meals_certificate", "comment": "The child is in the targeted social assistance category"}))]
 pub struct ApproveCommand {
     /// The result kind from the passport's `results` (default: the first).
     pub result_code: Option<String>,
@@ -676,6 +678,7 @@ pub async fn refuse(req: HttpRequest, state: web::Data<AppState>, who: Principal
 
 #[derive(Debug, Default, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"reason": "The school already provides meals to the child"}))]
 pub struct WithdrawCommand {
     #[validate(length(max = 2000))]
     pub reason: Option<String>,
@@ -717,6 +720,32 @@ pub struct ActionsView {
     /// Working days left up to the due date (negative once overdue).
     pub working_days_remaining: i64,
     pub overdue: bool,
+    /// Every time limit of the passport for this channel and subtype, anchored on the application's
+    /// own events where the system records them.
+    pub stage_deadlines: Vec<StageDeadline>,
+}
+
+/// One of the passport's time limits, applied to this application.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StageDeadline {
+    /// The term's code in the passport.
+    pub code: String,
+    /// What it bounds (`service`, `send_to_state_bodies`, `result_after_hearing`, ...).
+    pub stage: String,
+    pub value: u32,
+    pub unit: String,
+    /// The event it is counted from.
+    pub starts: String,
+    /// When the counting started, if that event has happened and is recorded.
+    pub started_at: Option<DateTime<Utc>>,
+    /// When the stage was recorded as completed (or the decision, for stages the decision completes).
+    pub completed_at: Option<DateTime<Utc>>,
+    pub due_at: Option<DateTime<Utc>>,
+    /// `pending`, `overdue`, `met`, `missed`, `awaiting_start` (its start event has not happened or
+    /// is not one the system records), `counted_back` (a latest date before the term's end), or
+    /// `at_the_counter` (queue and counter limits, checked at the counter).
+    pub state: String,
+    pub source: String,
 }
 
 /// The actions the caller may take now, the deadlines, and working days elapsed and remaining.
@@ -746,7 +775,14 @@ pub async fn actions(state: web::Data<AppState>, who: Principal, id: web::Path<S
         .ok_or_else(|| ApiError::Internal("passport missing".into()))?;
     let today = cal.to_local(state.clock.now()).date();
     let filed = cal.to_local(row.counted_from.and_utc()).date();
+    let history = {
+        let state2 = state.clone();
+        let id = row.id.clone();
+        web::block(move || state2.db.read(|c| repo::history(c, &id))).await??
+    };
+    let stage_deadlines = stage_deadlines(&cal, p, &row, &history, state.clock.now());
     Ok(HttpResponse::Ok().json(ActionsView {
+        stage_deadlines,
         status: row.status.clone(),
         allowed_actions: allowed_actions(status, actor(who.role)).iter().map(|a| a.code().to_string()).collect(),
         due_at: row.due_at.and_utc(),
@@ -882,4 +918,162 @@ pub fn decide_automatically(state: &AppState, application_id: &str) -> Result<Ap
         )?;
         Ok(row)
     })
+}
+
+/// Applies each of the passport's terms to the application: the start is the recorded event the term
+/// counts from (filing, the provider's acceptance, the hearing, the decision); a stage that the
+/// decision completes is `met` or `missed` once decided.
+fn stage_deadlines(
+    cal: &BusinessCalendar,
+    p: &Passport,
+    row: &ApplicationRow,
+    history: &[persistence::applications::HistoryRow],
+    now: DateTime<Utc>,
+) -> Vec<StageDeadline> {
+    use domain::passport::TermStart;
+    let Some(channel) = domain::passport::Channel::parse(&row.channel) else { return vec![] };
+    let at = |action: &str| history.iter().rev().find(|h| h.action == action).map(|h| h.at.and_utc());
+    let decided = row.decided_at.map(|d| d.and_utc());
+    p.terms
+        .iter()
+        .filter(|t| t.applies_to(channel, row.subtype.as_deref()))
+        .map(|t| {
+            let recorded = |event: &str| {
+                history.iter().rev().find(|h| h.action == event && h.changes.contains(&format!("\"term\":\"{}\"", t.code))).map(|h| h.at.and_utc())
+            };
+            let completed_at = recorded("stage_completed");
+            let started_at = recorded("stage_started").or(match t.starts {
+                TermStart::Filing => Some(row.submitted_at.and_utc()),
+                TermStart::ReceiptByProvider => at("accept"),
+                TermStart::Hearing => at("record_hearing"),
+                TermStart::Decision => decided,
+                _ => None,
+            });
+            let (due_at, state) = match (t.starts, t.stage) {
+                (TermStart::ServiceTermEnd | TermStart::ExpiryOfStatus, _) => (None, "counted_back"),
+                (TermStart::Arrival, _) | (_, Stage::QueueWait | Stage::CounterService) => (None, "at_the_counter"),
+                _ => match started_at {
+                    None => (None, "awaiting_start"),
+                    Some(start) => {
+                        let due = domain::deadline::due(cal, start, t.value, t.unit).due_at;
+                        // Stages the decision completes: the whole service, the examination, issuing
+                        // the result, the answer after the hearing.
+                        let completed_by_decision = matches!(t.stage, Stage::Service | Stage::Examination | Stage::ResultIssue | Stage::ResultAfterHearing);
+                        let done = completed_at.or(if completed_by_decision { decided } else { None });
+                        let state = match done {
+                            Some(d) if d <= due => "met",
+                            Some(_) => "missed",
+                            None if now > due => "overdue",
+                            None => "pending",
+                        };
+                        (Some(due), state)
+                    }
+                },
+            };
+            StageDeadline {
+                code: t.code.clone(),
+                stage: serde_json::to_value(t.stage).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default(),
+                value: t.value,
+                unit: t.unit.code().into(),
+                starts: serde_json::to_value(t.starts).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default(),
+                started_at,
+                completed_at: completed_at.or(match t.stage {
+                    Stage::Service | Stage::Examination | Stage::ResultIssue | Stage::ResultAfterHearing => decided,
+                    _ => None,
+                }),
+                due_at,
+                state: state.into(),
+                source: t.source.to_string(),
+            }
+        })
+        .collect()
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"term": "send_to_state_bodies", "event": "completed", "note": "sent to the MFA and the MIA, letters 12-3/456 and 12-3/457"}))]
+pub struct StageEventCommand {
+    /// The code of one of the passport's terms for this application (see `stage_deadlines`).
+    #[validate(length(min = 1, max = 64))]
+    pub term: String,
+    /// `started` or `completed`.
+    #[validate(custom(function = "started_or_completed"))]
+    pub event: String,
+    /// When it happened (default: now; never in the future).
+    pub at: Option<DateTime<Utc>>,
+    #[validate(length(max = 2000))]
+    pub note: Option<String>,
+}
+
+fn started_or_completed(v: &str) -> Result<(), validator::ValidationError> {
+    match v {
+        "started" | "completed" => Ok(()),
+        _ => Err(validator::ValidationError::new("enum").with_message("must be `started` or `completed`".into())),
+    }
+}
+
+/// Record the start or completion of an internal stage (e.g. the documents sent to other state bodies,
+/// their answer received), so each of the passport's stage terms is tracked against its own start.
+#[utoipa::path(
+    tag = "lifecycle", operation_id = "recordStageEvent",
+    params(("id" = String, Path, description = "Application id")),
+    request_body(content = StageEventCommand, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Recorded; see `GET .../actions` for the stage deadlines", body = ApplicationView),
+        (status = 409, description = "The application is already decided", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
+#[post("/applications/{id}/stage-events")]
+pub async fn record_stage_event(state: web::Data<AppState>, who: Principal, id: web::Path<String>, body: ValidJson<StageEventCommand>) -> Result<HttpResponse, ApiError> {
+    who.require(&[Role::Employee, Role::Head])?;
+    let cmd = body.0;
+    let scope = visibility(&who);
+    let id = id.into_inner();
+    let state2 = state.clone();
+    let row = web::block(move || {
+        let now = state2.clock.now();
+        let catalog = state2.catalog();
+        state2.db.write_with(|c| -> Result<ApplicationRow, ApiError> {
+            let mut row = repo::find_visible(c, &id, &scope)?.ok_or_else(|| ApiError::not_found("no such application"))?;
+            let status = Status::parse(&row.status).ok_or_else(|| ApiError::Internal("unknown status".into()))?;
+            if status.is_final() {
+                return Err(ApiError::Conflict {
+                    code: "application_decided",
+                    detail: "the application is decided; its stages are closed".into(),
+                    state: Some(row.status.clone()),
+                    allowed_actions: Some(vec![]),
+                });
+            }
+            let p = catalog.service(&row.service_key).and_then(|s| s.version(&row.passport_version)).ok_or_else(|| ApiError::Internal("passport missing".into()))?;
+            let channel = domain::passport::Channel::parse(&row.channel);
+            let term = p
+                .terms
+                .iter()
+                .find(|t| t.code == cmd.term && channel.is_some_and(|c| t.applies_to(c, row.subtype.as_deref())))
+                .ok_or_else(|| ApiError::field("term", "not_a_term_of_the_passport", "not one of the passport's terms for this application"))?;
+            let at = cmd.at.unwrap_or(now);
+            if at > now {
+                return Err(ApiError::field("at", "not_in_future", "record a stage event after it happened"));
+            }
+            row.row_version += 1;
+            row.updated_at = now.naive_utc();
+            repo::update(c, &row)?;
+            let action = if cmd.event == "started" { "stage_started" } else { "stage_completed" };
+            record_change(
+                c,
+                &row,
+                Some(&row.status.clone()),
+                ActorRef { sub: &who.sub, role: who.role.code() },
+                action,
+                cmd.note.clone(),
+                json!({"term": term.code, "stage": term.stage, "at": at, "source": term.source.to_string()}),
+                at.naive_utc(),
+            )?;
+            Ok(row)
+        })
+    })
+    .await??;
+    let view = ApplicationView::from_row(row);
+    Ok(HttpResponse::Ok().insert_header((header::ETAG, view.etag())).json(view))
 }

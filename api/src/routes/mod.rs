@@ -58,6 +58,7 @@ pub fn register(cfg: &mut ServiceConfig) {
             .service(lifecycle::refuse)
             .service(lifecycle::withdraw)
             .service(lifecycle::actions)
+            .service(lifecycle::record_stage_event)
             .service(complaints::file_complaint)
             .service(complaints::list_complaints)
             .service(complaints::get_complaint)

@@ -280,7 +280,9 @@ pub struct QuestionView {
     pub options: Vec<QuestionOptionView>,
 }
 
+/// A document the passport requires (or the provider obtains itself), with its source.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(as = RequiredDocumentView)]
 pub struct DocumentView {
     pub code: String,
     pub name: String,
