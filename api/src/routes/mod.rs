@@ -103,15 +103,20 @@ impl RouteTable {
 
     fn allowed(&self, path: &str) -> Option<Vec<String>> {
         let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
-        let mut allowed: Vec<String> = self
+        let matching: Vec<&(Vec<String>, Vec<String>)> = self
             .0
             .iter()
             .filter(|(segs, _)| {
                 segs.len() == parts.len()
                     && segs.iter().zip(&parts).all(|(s, p)| (s.starts_with('{') && !p.is_empty()) || s == p)
             })
-            .flat_map(|(_, m)| m.clone())
             .collect();
+        // `/documents/verify` is a resource of its own, not `/documents/{id}` with id "verify": the
+        // most literal matching paths decide which methods exist.
+        let literal = |segs: &Vec<String>| segs.iter().filter(|s| !s.starts_with('{')).count();
+        let best = matching.iter().map(|(segs, _)| literal(segs)).max().unwrap_or(0);
+        let mut allowed: Vec<String> =
+            matching.iter().filter(|(segs, _)| literal(segs) == best).flat_map(|(_, m)| m.clone()).collect();
         allowed.sort();
         allowed.dedup();
         (!allowed.is_empty()).then_some(allowed)
@@ -124,4 +129,18 @@ pub async fn fallback(req: HttpRequest, table: web::Data<RouteTable>) -> Result<
         Some(allowed) => ApiError::MethodNotAllowed { allowed },
         None => ApiError::NotFound(format!("no resource at {}", req.path())),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literal_paths_win_over_parameters_for_allow() {
+        let table = RouteTable::from_spec(&crate::openapi::spec());
+        assert_eq!(table.allowed("/api/v1/documents/verify"), Some(vec!["POST".to_string()]));
+        assert_eq!(table.allowed("/api/v1/documents/0190-abc"), Some(vec!["GET".to_string()]));
+        assert_eq!(table.allowed("/api/v1/applications"), Some(vec!["GET".to_string(), "POST".to_string()]));
+        assert_eq!(table.allowed("/api/v1/nowhere"), None);
+    }
 }

@@ -47,6 +47,9 @@ pub async fn list_organizations(
 ) -> Result<HttpResponse, ApiError> {
     let lang = request_lang(&req, q.lang.as_deref())?;
     let kind = q.kind.clone();
+    if kind.as_deref().is_some_and(|k| !matches!(k, "provider" | "state_corporation" | "review_body")) {
+        return Err(ApiError::field("query.kind", "enum", "must be provider, state_corporation or review_body"));
+    }
     let rows = web::block(move || state.db.read(persistence::organizations::list)).await??;
     let items: Vec<OrganizationView> = rows
         .into_iter()
