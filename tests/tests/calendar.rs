@@ -137,11 +137,18 @@ e2e!(year_2024_moves_8_may_to_a_worked_4_may, |app| {
 });
 
 e2e!(year_far_outside_any_sense_is_422, |app| {
-    for path in ["/api/v1/calendar/1990", "/api/v1/calendar/2101", "/api/v1/calendar/twenty"] {
+    for path in ["/api/v1/calendar/1990", "/api/v1/calendar/2101"] {
         let (s, b) = app.get(path, None).await;
         assert_eq!(s, 422, "{path}: {b}");
         assert_eq!(b["errors"][0]["field"], "year", "{b}");
     }
+    // Not a year at all: no such resource (the route takes digits only).
+    let (s, b) = app.get("/api/v1/calendar/twenty", None).await;
+    assert_eq!((s, b["code"].as_str()), (404, Some("not_found")), "{b}");
+    // PUT on the deadline calculator is a wrong method, not an attempt to change a year.
+    let res = app.client.put(app.url("/api/v1/calendar/deadline")).send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 405);
+    assert_eq!(res.headers()["allow"], "POST");
     // A year without data is answered from the rules and says so.
     let (s, y) = app.get("/api/v1/calendar/2030?lang=en", None).await;
     assert_eq!(s, 200);

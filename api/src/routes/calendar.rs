@@ -414,10 +414,10 @@ fn localized(lang: Lang, body: impl Serialize) -> HttpResponse {
 #[utoipa::path(
     tag = "calendar",
     operation_id = "getCalendarYear",
-    params(("year" = i32, Path, description = "The year, 1991 to 2100", example = 2026), LangQuery),
+    params(("year" = i32, Path, description = "The year, 1991 to 2100", example = 2026, minimum = 1991, maximum = 2100), LangQuery),
     responses((status = 200, description = "The year's calendar", body = CalendarYearView)),
 )]
-#[get("/calendar/{year}")]
+#[get("/calendar/{year:[0-9]+}")]
 pub async fn get_year(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -687,7 +687,7 @@ struct ChangeContext<'a> {
 #[utoipa::path(
     tag = "calendar",
     operation_id = "putCalendarYear",
-    params(("year" = i32, Path, description = "The year, 1991 to 2100", example = 2026)),
+    params(("year" = i32, Path, description = "The year, 1991 to 2100", example = 2026, minimum = 1991, maximum = 2100)),
     request_body(content = CalendarYearChange, content_type = "application/json"),
     responses(
         (status = 200, description = "Recorded; the year as it now stands and the applications whose due date moved", body = CalendarChangeResult),
@@ -695,7 +695,7 @@ struct ChangeContext<'a> {
     ),
     security(("bearer" = [])),
 )]
-#[put("/calendar/{year}")]
+#[put("/calendar/{year:[0-9]+}")]
 pub async fn put_year(
     req: HttpRequest,
     state: web::Data<AppState>,

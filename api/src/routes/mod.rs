@@ -126,6 +126,11 @@ impl RouteTable {
 /// Everything no route matched: 405 when the path exists with other methods, else 404.
 pub async fn fallback(req: HttpRequest, table: web::Data<RouteTable>) -> Result<HttpResponse, ApiError> {
     Err(match table.allowed(req.path()) {
+        // The method exists for this shape of path, but the value in it does not fit the route
+        // (e.g. a year that is not a number): there is no such resource.
+        Some(allowed) if allowed.iter().any(|m| m == req.method().as_str()) => {
+            ApiError::NotFound(format!("no resource at {}", req.path()))
+        }
         Some(allowed) => ApiError::MethodNotAllowed { allowed },
         None => ApiError::NotFound(format!("no resource at {}", req.path())),
     })

@@ -174,6 +174,14 @@ pub struct ListQuery {
     pub scope: Option<String>,
 }
 
+/// The form carries its labels in all three languages (`x-title`), so it takes no `lang`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AtQuery {
+    /// The version in force on this date (default: today in Kazakhstan).
+    pub at: Option<NaiveDate>,
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PassportQuery {
@@ -649,14 +657,14 @@ fn governing_version<'a>(catalog: &'a domain::catalog::Catalog, key: &str, at: N
 #[utoipa::path(
     tag = "services",
     operation_id = "getServiceForm",
-    params(("key" = String, Path, description = "Service key", example = "free_school_meals"), PassportQuery),
+    params(("key" = String, Path, description = "Service key", example = "free_school_meals"), AtQuery),
     responses((status = 200, description = "The form's JSON Schema", content_type = "application/schema+json", body = Object)),
 )]
 #[get("/services/{key}/form")]
 pub async fn get_form(
     state: web::Data<AppState>,
     key: web::Path<String>,
-    q: ValidQuery<PassportQuery>,
+    q: ValidQuery<AtQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let at = q.at.unwrap_or_else(|| today(&state));
     let catalog = state.catalog();
