@@ -240,8 +240,16 @@ e2e!(automated_certificate_is_decided_by_the_system_from_the_registry, |app| {
     assert_eq!(a["decision"]["facts"]["wards"][0]["ward_iin"], "150321650010", "{a}");
     let id = a["id"].as_str().unwrap();
     let (_, h) = app.get(&format!("/api/v1/applications/{id}/history"), Some(&app.applicant("900101300126"))).await;
-    let steps: Vec<(&str, &str)> = h.as_array().unwrap().iter().map(|e| (e["action"].as_str().unwrap(), e["actor"]["sub"].as_str().unwrap())).collect();
-    assert_eq!(steps, [("submit", "900101300126"), ("accept", "system"), ("assign", "system"), ("approve", "system")]);
+    let steps: Vec<(&str, &str, &str)> = h
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["action"].as_str().unwrap(), e["actor"]["sub"].as_str().unwrap(), e["actor"]["role"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        steps,
+        [("submit", "900101300126", "applicant"), ("accept", "system", "system"), ("assign", "system", "system"), ("approve", "system", "system")]
+    );
     let doc = h.as_array().unwrap().last().unwrap()["changes"]["document"]["new"]["id"].as_str().unwrap().to_string();
     let (_, v) = app.get(&format!("/api/v1/documents/{doc}/verify"), None).await;
     assert_eq!(v["valid"], true, "{v}");

@@ -10,7 +10,6 @@ use persistence::idempotency::{self, IdempotencyRecord};
 use persistence::{organizations, sequences, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
@@ -186,22 +185,10 @@ fn channel_of(role: Role) -> Option<Channel> {
     }
 }
 
-/// Sorted-key JSON, so that the same body sent twice hashes the same whatever its key order.
-fn canonical(v: &Value) -> Value {
-    match v {
-        Value::Object(m) => {
-            let mut keys: Vec<&String> = m.keys().collect();
-            keys.sort();
-            Value::Object(keys.into_iter().map(|k| (k.clone(), canonical(&m[k]))).collect())
-        }
-        Value::Array(a) => Value::Array(a.iter().map(canonical).collect()),
-        other => other.clone(),
-    }
-}
-
+/// The request's fingerprint for Idempotency-Key: the canonical JSON (sorted keys), so the same body
+/// sent twice hashes the same whatever its key order.
 fn body_hash(body: &SubmitApplication) -> String {
-    let v = canonical(&serde_json::to_value(body).unwrap_or(Value::Null));
-    hex::encode(Sha256::digest(v.to_string().as_bytes()))
+    crate::documents::sha256_hex(&crate::documents::canonical_bytes(&serde_json::to_value(body).unwrap_or(Value::Null)))
 }
 
 pub fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
@@ -652,7 +639,10 @@ pub async fn list_applications(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Actor {
     pub sub: String,
-    pub role: Role,
+    /// The caller's role (`applicant`, `operator`, `employee`, `head`, `reviewer`, `admin`), or
+    /// `system` for the information system's own steps (automated decisions).
+    #[schema(example = "employee")]
+    pub role: String,
 }
 
 /// One change to an application: who, when, what moved from which value to which, and why.
@@ -706,10 +696,7 @@ pub async fn get_application_history(
         .map(|h| HistoryEntry {
             seq: h.seq,
             at: h.at.and_utc(),
-            actor: Actor {
-                sub: h.actor_sub,
-                role: serde_json::from_value(Value::String(h.actor_role)).unwrap_or(Role::Admin),
-            },
+            actor: Actor { sub: h.actor_sub, role: h.actor_role },
             action: h.action,
             from_status: h.from_status,
             to_status: h.to_status,

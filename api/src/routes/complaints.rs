@@ -26,7 +26,6 @@ use persistence::notifications::NotificationRow;
 use persistence::{DbConnection, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
@@ -424,7 +423,7 @@ pub async fn file_complaint(req: HttpRequest, state: web::Data<AppState>, who: P
     }
     let idem = idempotency_key(&req)?;
     let application_id = id.into_inner();
-    let hash = hex::encode(Sha256::digest(json!({"application_id": application_id, "subject": body.subject, "text": body.text}).to_string().as_bytes()));
+    let hash = crate::documents::sha256_hex(&crate::documents::canonical_bytes(&json!({"application_id": application_id, "subject": body.subject, "text": body.text})));
     let principal_key = format!("{}:{}", who.role.code(), who.sub);
     let state2 = state.clone();
     let who2 = who.clone();

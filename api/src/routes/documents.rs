@@ -8,7 +8,7 @@ use futures_util::StreamExt;
 use persistence::applications as apps;
 use persistence::documents::{self as repo, DocumentMeta, DocumentRow, KIND_ATTACHMENT};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::auth::{Principal, Role};
@@ -83,7 +83,7 @@ impl DocumentView {
             signature: m.signature.as_deref().map(docs::detached),
             created_by: Actor {
                 sub: m.created_by,
-                role: serde_json::from_value(Value::String(m.created_by_role)).unwrap_or(Role::Admin),
+                role: m.created_by_role,
             },
             created_at: m.created_at.and_utc(),
         }

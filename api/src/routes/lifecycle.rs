@@ -79,6 +79,8 @@ pub struct ActorRef<'a> {
 
 /// Writes what every change of an application writes with it, in the caller's transaction: the
 /// history entry, the integrators' event and, when the status changed, the applicant's notification.
+// Each argument is one fact of the history entry; a struct would only rename them.
+#[allow(clippy::too_many_arguments)]
 pub fn record_change(
     c: &mut DbConnection,
     row: &ApplicationRow,
