@@ -73,6 +73,8 @@ pub enum Visibility {
     Provider(String),
     /// State Corporation operators: applications filed at their centre.
     IntakeCentre(String),
+    /// The complaint review body: applications with a complaint forwarded to it.
+    ReviewBody(String),
     /// Administrators.
     All,
     /// Nobody (a role with no applications of its own, e.g. the review body for now).
@@ -146,6 +148,13 @@ fn scoped<'a>(who: &Visibility) -> applications::BoxedQuery<'a, crate::db::Multi
         Visibility::Applicant(iin) => q.filter(applications::applicant_iin.eq(iin.clone())),
         Visibility::Provider(org) => q.filter(applications::provider_id.eq(org.clone())),
         Visibility::IntakeCentre(org) => q.filter(applications::intake_org_id.eq(org.clone())),
+        Visibility::ReviewBody(org) => q.filter(
+            applications::id.eq_any(
+                crate::schema::complaints::table
+                    .filter(crate::schema::complaints::reviewer_org.eq(org.clone()))
+                    .select(crate::schema::complaints::application_id),
+            ),
+        ),
         Visibility::All => q,
         Visibility::Nothing => q.filter(applications::id.eq("").and(applications::id.ne(""))),
     }

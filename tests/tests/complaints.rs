@@ -104,6 +104,8 @@ e2e!(complaint_upheld_by_the_review_body_and_re_decided, |app| {
     assert_eq!(s, 404);
     let (s, _) = app.get(&format!("/api/v1/complaints/{cid}"), Some(&reviewer)).await;
     assert_eq!(s, 404, "not forwarded yet");
+    let (s, _) = app.get(&format!("/api/v1/applications/{id}"), Some(&reviewer)).await;
+    assert_eq!(s, 404, "the review body sees no file before a complaint reaches it");
     let (s, _) = app.get(&format!("/api/v1/complaints/{cid}"), Some(&app.applicant("850505400125"))).await;
     assert_eq!(s, 404);
 
@@ -122,6 +124,15 @@ e2e!(complaint_upheld_by_the_review_body_and_re_decided, |app| {
     assert_eq!((s, c["status"].as_str()), (200, Some("forwarded")), "{c}");
     assert_eq!(c["reviewer_org"], "quality-agency");
     assert_eq!(c["forwarded_on_time"], true);
+    // Now the review body reads the application's file and history; another review body does not.
+    let (s, _) = app.get(&format!("/api/v1/applications/{id}"), Some(&reviewer)).await;
+    assert_eq!(s, 200);
+    let (s, h) = app.get(&format!("/api/v1/applications/{id}/history"), Some(&reviewer)).await;
+    assert_eq!(s, 200, "{h}");
+    let (s, _) = app.get(&format!("/api/v1/applications/{id}"), Some(&other_reviewer)).await;
+    assert_eq!(s, 404);
+    let (_, page) = app.get("/api/v1/applications", Some(&reviewer)).await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 1, "{page}");
     assert_eq!(c["review_due_date"], "2026-12-24", "{c}");
     assert_eq!(c["review_due_at"], "2026-12-24T13:30:00Z", "{c}");
     assert_eq!(term(&c, "forwarding")["state"], "met");

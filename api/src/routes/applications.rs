@@ -170,7 +170,8 @@ pub fn visibility(p: &Principal) -> Visibility {
         Role::Operator => Visibility::IntakeCentre(p.org().to_string()),
         Role::Employee | Role::Head => Visibility::Provider(p.org().to_string()),
         Role::Admin => Visibility::All,
-        Role::Reviewer => Visibility::Nothing,
+        // The review body sees the file of an application once a complaint about it is forwarded.
+        Role::Reviewer => Visibility::ReviewBody(p.org().to_string()),
     }
 }
 
