@@ -77,8 +77,6 @@ pub enum Visibility {
     ReviewBody(String),
     /// Administrators.
     All,
-    /// Nobody (a role with no applications of its own, e.g. the review body for now).
-    Nothing,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -156,7 +154,6 @@ fn scoped<'a>(who: &Visibility) -> applications::BoxedQuery<'a, crate::db::Multi
             ),
         ),
         Visibility::All => q,
-        Visibility::Nothing => q.filter(applications::id.eq("").and(applications::id.ne(""))),
     }
 }
 
