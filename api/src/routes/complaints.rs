@@ -663,7 +663,7 @@ async fn step(
 fn reopen_if_decided(c: &mut DbConnection, row: &mut ComplaintRow, who: &Principal, reason: &str, now: DateTime<Utc>) -> Result<(), ApiError> {
     let app = app_repo::find(c, &row.application_id)?.ok_or(StoreError::NotFound)?;
     if matches!(Status::parse(&app.status), Some(Status::Approved | Status::Refused)) {
-        reopen_after_complaint(c, &row.application_id, who, &row.id, reason, now).map_err(store_conflict)??;
+        reopen_after_complaint(c, &row.application_id, who, &row.id, reason, now)?;
         row.reopened = true;
     }
     Ok(())

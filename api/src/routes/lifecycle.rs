@@ -140,6 +140,45 @@ pub fn record_change(
     Ok(())
 }
 
+fn status_of(row: &ApplicationRow) -> Result<Status, ApiError> {
+    Status::parse(&row.status).ok_or_else(|| ApiError::Internal(format!("unknown status {}", row.status)))
+}
+
+/// Moves `row` to `next` and writes what goes with every move, in the caller's transaction: the
+/// decision time (set on entering a final state, cleared on leaving one), the row version, the
+/// optimistic update (a concurrent change makes it a 409), and the history entry, event and
+/// notification, with the status's old and new values added to `changes`. Every change of an
+/// application's state goes through here.
+// Each argument is one fact of the move; a struct would only rename them.
+#[allow(clippy::too_many_arguments)]
+fn move_to(
+    c: &mut DbConnection,
+    row: &mut ApplicationRow,
+    next: Status,
+    who: ActorRef<'_>,
+    action: Action,
+    reason: Option<String>,
+    mut changes: Value,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let before = std::mem::replace(&mut row.status, next.code().into());
+    row.decided_at = next.is_final().then_some(now.naive_utc());
+    row.row_version += 1;
+    row.updated_at = now.naive_utc();
+    repo::update(c, row).map_err(|e| match e {
+        StoreError::Conflict(m) => ApiError::Conflict {
+            code: "concurrent_change",
+            detail: format!("another change won first ({m}); read the application again"),
+            state: None,
+            allowed_actions: None,
+        },
+        other => other.into(),
+    })?;
+    changes["status"] = json!({"old": before, "new": row.status});
+    record_change(c, row, Some(&before), who, action.code(), reason, changes, now.naive_utc())?;
+    Ok(())
+}
+
 /// The latest local day a preliminary refusal may be sent for an application.
 pub fn preliminary_refusal_cutoff(cal: &BusinessCalendar, p: &Passport, row: &ApplicationRow) -> chrono::NaiveDate {
     let channel = domain::passport::Channel::parse(&row.channel);
@@ -219,40 +258,20 @@ async fn run(
                     )));
                 }
             }
-            let current = Status::parse(&row.status).ok_or_else(|| ApiError::Internal(format!("unknown status {}", row.status)))?;
-            let next = transition(current, action, actor(who.role)).map_err(transition_error)?;
+            let next = transition(status_of(&row)?, action, actor(who.role)).map_err(transition_error)?;
             let passport = catalog
                 .service(&row.service_key)
                 .and_then(|s| s.version(&row.passport_version))
                 .cloned()
                 .ok_or_else(|| ApiError::Internal(format!("passport {}/{} is not in the catalog", row.service_key, row.passport_version)))?;
-            let before = row.status.clone();
             let effect = apply(&mut row, &passport, &calendar, now, &who)?;
-            row.status = next.code().into();
-            if next.is_final() {
-                row.decided_at = Some(now.naive_utc());
-            }
-            row.row_version += 1;
-            row.updated_at = now.naive_utc();
-            repo::update(c, &row).map_err(|e| match e {
-                StoreError::Conflict(m) => ApiError::Conflict {
-                    code: "concurrent_change",
-                    detail: format!("another change won first ({m}); read the application again"),
-                    state: None,
-                    allowed_actions: None,
-                },
-                other => other.into(),
-            })?;
             let mut changes = effect.changes;
             if let Some((kind, body)) = effect.document {
                 // The signed document (result, refusal, receipt, notice) commits with the decision.
                 let doc = crate::documents::issue(c, &state2.signer, &row, kind, body, (&who.sub, who.role.code()), now)?;
                 changes["document"] = json!({"old": null, "new": {"id": doc.id, "kind": kind.code(), "sha256": doc.sha256}});
             }
-            if let Some(obj) = changes.as_object_mut() {
-                obj.insert("status".into(), json!({"old": before, "new": row.status}));
-            }
-            record_change(c, &row, Some(&before), ActorRef { sub: &who.sub, role: who.role.code() }, action.code(), effect.reason, changes, now.naive_utc())?;
+            move_to(c, &mut row, next, ActorRef { sub: &who.sub, role: who.role.code() }, action, effect.reason, changes, now)?;
             Ok(row)
         })
     })
@@ -807,35 +826,22 @@ pub fn reopen_after_complaint(
     complaint_id: &str,
     reason: &str,
     now: DateTime<Utc>,
-) -> Result<Result<ApplicationRow, ApiError>, StoreError> {
-    let Some(mut row) = repo::find(c, application_id)? else {
-        return Ok(Err(ApiError::not_found("the complaint's application is gone")));
-    };
-    let current = Status::parse(&row.status).ok_or_else(|| StoreError::Conflict(format!("unknown status {}", row.status)))?;
-    let next = match transition(current, Action::Reopen, actor(who.role)) {
-        Ok(s) => s,
-        Err(e) => return Ok(Err(transition_error(e))),
-    };
-    let before = row.status.clone();
-    let old_decision: Option<Value> = row.decision.as_deref().and_then(|d| serde_json::from_str(d).ok());
-    row.status = next.code().into();
-    row.decided_at = None;
-    row.decision = None;
+) -> Result<ApplicationRow, ApiError> {
+    let mut row = repo::find(c, application_id)?.ok_or_else(|| ApiError::not_found("the complaint's application is gone"))?;
+    let next = transition(status_of(&row)?, Action::Reopen, actor(who.role)).map_err(transition_error)?;
+    let old_decision: Option<Value> = row.decision.take().and_then(|d| serde_json::from_str(&d).ok());
     row.stage_due_at = None;
-    row.row_version += 1;
-    row.updated_at = now.naive_utc();
-    repo::update(c, &row)?;
-    record_change(
+    move_to(
         c,
-        &row,
-        Some(&before),
+        &mut row,
+        next,
         ActorRef { sub: &who.sub, role: who.role.code() },
-        Action::Reopen.code(),
+        Action::Reopen,
         Some(reason.to_string()),
-        json!({"status": {"old": before, "new": row.status}, "decision": {"old": old_decision, "new": null}, "complaint": {"old": null, "new": complaint_id}}),
-        now.naive_utc(),
+        json!({"decision": {"old": old_decision, "new": null}, "complaint": {"old": null, "new": complaint_id}}),
+        now,
     )?;
-    Ok(Ok(row))
+    Ok(row)
 }
 
 /// Decides a just-filed application of a fully automated service (the 2022 guardianship
@@ -864,21 +870,9 @@ pub fn decide_automatically(state: &AppState, application_id: &str) -> Result<Ap
         let Some(outcome) = domain::automated::decide(&row.service_key, &records, today) else {
             return Ok(row);
         };
-        let system = ActorRef { sub: "system", role: "system" };
         let step = |c: &mut DbConnection, row: &mut ApplicationRow, action: Action, changes: Value| -> Result<(), ApiError> {
-            let current = Status::parse(&row.status).ok_or_else(|| ApiError::Internal("unknown status".into()))?;
-            let next = transition(current, action, Actor::System).map_err(transition_error)?;
-            let before = std::mem::replace(&mut row.status, next.code().into());
-            if next.is_final() {
-                row.decided_at = Some(now.naive_utc());
-            }
-            row.row_version += 1;
-            row.updated_at = now.naive_utc();
-            repo::update(c, row)?;
-            let mut changes = changes;
-            changes["status"] = json!({"old": before, "new": row.status});
-            record_change(c, row, Some(&before), ActorRef { sub: system.sub, role: system.role }, action.code(), Some("automated decision".into()), changes, now.naive_utc())?;
-            Ok(())
+            let next = transition(status_of(row)?, action, Actor::System).map_err(transition_error)?;
+            move_to(c, row, next, ActorRef { sub: "system", role: "system" }, action, Some("automated decision".into()), changes, now)
         };
         step(c, &mut row, Action::Accept, json!({}))?;
         row.assignee = Some("system".into());
