@@ -80,7 +80,11 @@ impl Principal {
             Ok(())
         } else {
             let names: Vec<&str> = roles.iter().map(|r| r.code()).collect();
-            Err(ApiError::Forbidden(format!("role `{}` may not do this; allowed: {}", self.role.code(), names.join(", "))))
+            Err(ApiError::Forbidden(format!(
+                "role `{}` may not do this; allowed: {}",
+                self.role.code(),
+                names.join(", ")
+            )))
         }
     }
 
@@ -126,7 +130,8 @@ impl Authenticator {
     /// tokens too), optional issuer and audience, and the claims' shape.
     pub fn verify(&self, token: &str, now: i64) -> Result<Principal, ApiError> {
         let unauthorized = |m: &str| ApiError::Unauthorized(m.to_string());
-        let head = decode_header(token).map_err(|_| unauthorized("the token is malformed or its algorithm is not accepted"))?;
+        let head = decode_header(token)
+            .map_err(|_| unauthorized("the token is malformed or its algorithm is not accepted"))?;
         let (alg, key) = self
             .keys
             .iter()

@@ -54,7 +54,9 @@ impl Settings {
     pub fn from_env() -> Result<Settings, ConfigError> {
         let bind = var("APP_BIND").unwrap_or_else(|| DEFAULT_BIND.into());
         let parse_num = |name: &str, default: u64| -> Result<u64, ConfigError> {
-            var(name).map_or(Ok(default), |v| v.parse().map_err(|_| ConfigError(format!("{name} must be a number, got `{v}`"))))
+            var(name).map_or(Ok(default), |v| {
+                v.parse().map_err(|_| ConfigError(format!("{name} must be a number, got `{v}`")))
+            })
         };
         Ok(Settings {
             database_url: var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),

@@ -224,7 +224,8 @@ impl Signer {
     /// through it; integrators' test tooling may sign arbitrary payloads with a test key.
     pub fn sign(&self, payload: &[u8]) -> String {
         let header = json!({"alg": "EdDSA", "kid": self.kid, "typ": "JOSE"}).to_string();
-        let signing_input = format!("{}.{}", URL_SAFE_NO_PAD.encode(header.as_bytes()), URL_SAFE_NO_PAD.encode(payload));
+        let signing_input =
+            format!("{}.{}", URL_SAFE_NO_PAD.encode(header.as_bytes()), URL_SAFE_NO_PAD.encode(payload));
         let signature = self.key.sign(signing_input.as_bytes());
         format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(signature.to_bytes()))
     }
@@ -538,7 +539,8 @@ impl Verification {
         self.document_id = s("document_id");
         self.kind = s("kind");
         self.registration_number = s("registration_number");
-        self.issued_at = s("issued_at").and_then(|t| DateTime::parse_from_rfc3339(&t).ok()).map(|t| t.with_timezone(&Utc));
+        self.issued_at =
+            s("issued_at").and_then(|t| DateTime::parse_from_rfc3339(&t).ok()).map(|t| t.with_timezone(&Utc));
         self.decided_by = doc.get("decided_by").and_then(|v| serde_json::from_value(v.clone()).ok());
     }
 }
@@ -571,7 +573,8 @@ fn check_signature(signer: &Signer, header_b64: &str, payload_b64: &str, sig_b64
         None => v.problems.push(problem("header_invalid", "the protected header is not base64url-encoded JSON")),
         Some(h) => {
             if h.get("alg").and_then(|a| a.as_str()) != Some("EdDSA") {
-                v.problems.push(problem("algorithm_not_allowed", "only `alg: EdDSA` (Ed25519) signatures are accepted"));
+                v.problems
+                    .push(problem("algorithm_not_allowed", "only `alg: EdDSA` (Ed25519) signatures are accepted"));
             }
             v.kid = h.get("kid").and_then(|k| k.as_str()).map(String::from);
             if v.kid.as_deref() != Some(signer.kid()) {
@@ -605,8 +608,13 @@ pub fn verify_jws(signer: &Signer, jws: &str) -> Result<Verification, ApiError> 
     check_signature(signer, h, p, s, &mut v);
     match URL_SAFE_NO_PAD.decode(p) {
         Ok(payload) => {
-            if serde_json::from_slice::<Value>(&payload).map_or(true, |d| d.get("format").and_then(|f| f.as_str()) != Some(RESULT_FORMAT)) {
-                v.problems.push(problem("payload_invalid", format!("the payload is not a result document (`format: {RESULT_FORMAT}`)")));
+            if serde_json::from_slice::<Value>(&payload)
+                .map_or(true, |d| d.get("format").and_then(|f| f.as_str()) != Some(RESULT_FORMAT))
+            {
+                v.problems.push(problem(
+                    "payload_invalid",
+                    format!("the payload is not a result document (`format: {RESULT_FORMAT}`)"),
+                ));
             }
             v.fill_from(&payload);
         }
@@ -636,13 +644,15 @@ pub fn verify_detached(signer: &Signer, document: &[u8], signature: &str) -> Res
 pub fn verify_stored(signer: &Signer, doc: &DocumentRow) -> Verification {
     let mut v = Verification::from_problems(vec![]);
     if sha256_hex(&doc.content) != doc.sha256 {
-        v.problems.push(problem("content_hash_mismatch", "the stored content no longer has the SHA-256 recorded at issue"));
+        v.problems
+            .push(problem("content_hash_mismatch", "the stored content no longer has the SHA-256 recorded at issue"));
     }
     match doc.signature.as_deref().map(|s| split_jws(s, "signature", false)) {
         Some(Ok([h, p, s])) => {
             check_signature(signer, h, p, s, &mut v);
             if URL_SAFE_NO_PAD.decode(p).ok().as_deref() != Some(doc.content.as_slice()) {
-                v.problems.push(problem("content_differs_from_signed_payload", "the stored content is not what was signed"));
+                v.problems
+                    .push(problem("content_differs_from_signed_payload", "the stored content is not what was signed"));
             }
         }
         _ => v.problems.push(problem("signature_invalid", "the document carries no well-formed signature")),
@@ -682,18 +692,30 @@ pub fn verify_request(signer: &Signer, req: &VerifyRequest) -> Result<Verificati
             let bytes = match doc {
                 Value::String(s) => s.as_bytes().to_vec(),
                 Value::Object(_) => canonical_bytes(doc),
-                _ => return Err(ApiError::field("document", "type", "must be the result document: a JSON object or its text")),
+                _ => {
+                    return Err(ApiError::field(
+                        "document",
+                        "type",
+                        "must be the result document: a JSON object or its text",
+                    ))
+                }
             };
             verify_detached(signer, &bytes, sig)
         }
-        (None, Some(_), None) => Err(ApiError::field("signature", "required", "a document is verified with its signature")),
-        (None, None, Some(_)) => Err(ApiError::field("document", "required", "a signature is verified with its document")),
+        (None, Some(_), None) => {
+            Err(ApiError::field("signature", "required", "a document is verified with its signature"))
+        }
+        (None, None, Some(_)) => {
+            Err(ApiError::field("document", "required", "a signature is verified with its document"))
+        }
         (None, None, None) => Err(ApiError::validation(vec![FieldError::new(
             "jws",
             "required",
             "send `jws`, or `document` with `signature`",
         )])),
-        (Some(_), _, _) => Err(ApiError::field("jws", "exclusive", "send either `jws`, or `document` with `signature`, not both")),
+        (Some(_), _, _) => {
+            Err(ApiError::field("jws", "exclusive", "send either `jws`, or `document` with `signature`, not both"))
+        }
     }
 }
 
@@ -757,7 +779,11 @@ mod tests {
         let db = database();
         let app = application(&db.db);
         let signer = Signer::from_seed([7; 32]);
-        let row = db.db.write(|c| Ok(issue(c, &signer, &app, kind, decision(), ("emp-1", "employee"), now()))).unwrap().unwrap();
+        let row = db
+            .db
+            .write(|c| Ok(issue(c, &signer, &app, kind, decision(), ("emp-1", "employee"), now())))
+            .unwrap()
+            .unwrap();
         (db, signer, row)
     }
 
@@ -822,7 +848,10 @@ mod tests {
         stored.content = content;
         let v = verify_stored(&signer, &stored);
         let codes: Vec<&str> = v.problems.iter().map(|p| p.code.as_str()).collect();
-        assert!(codes.contains(&"content_hash_mismatch") && codes.contains(&"content_differs_from_signed_payload"), "{codes:?}");
+        assert!(
+            codes.contains(&"content_hash_mismatch") && codes.contains(&"content_differs_from_signed_payload"),
+            "{codes:?}"
+        );
         // A changed signature byte fails too.
         let mut sig = URL_SAFE_NO_PAD.decode(parts[2]).unwrap();
         sig[0] ^= 1;

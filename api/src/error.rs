@@ -131,16 +131,22 @@ impl ApiError {
                 (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "Method not allowed on this resource")
             }
             ApiError::NotAcceptable(_) => (StatusCode::NOT_ACCEPTABLE, "not_acceptable", "Not acceptable"),
-            ApiError::Conflict { code, .. } => (StatusCode::CONFLICT, code, "The request conflicts with the current state"),
+            ApiError::Conflict { code, .. } => {
+                (StatusCode::CONFLICT, code, "The request conflicts with the current state")
+            }
             ApiError::PreconditionFailed(_) => {
                 (StatusCode::PRECONDITION_FAILED, "precondition_failed", "The resource changed since you read it")
             }
-            ApiError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "The request body is too large"),
+            ApiError::PayloadTooLarge(_) => {
+                (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "The request body is too large")
+            }
             ApiError::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Unsupported content type")
             }
             ApiError::Validation { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, code, "The request is not valid"),
-            ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "The service is temporarily unavailable"),
+            ApiError::Unavailable(_) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "The service is temporarily unavailable")
+            }
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "Internal server error"),
         }
     }
@@ -154,7 +160,9 @@ impl ApiError {
             ApiError::Conflict { detail, state, allowed_actions, .. } => {
                 (Some(detail.clone()), vec![], state.clone(), allowed_actions.clone())
             }
-            ApiError::MethodNotAllowed { allowed } => (Some(format!("allowed: {}", allowed.join(", "))), vec![], None, None),
+            ApiError::MethodNotAllowed { allowed } => {
+                (Some(format!("allowed: {}", allowed.join(", "))), vec![], None, None)
+            }
             // Internal details stay in the log, never in the response.
             ApiError::Internal(_) => (Some("the error was logged; please retry later".into()), vec![], None, None),
             ApiError::Unauthorized(d)

@@ -65,7 +65,8 @@ pub fn start(settings: &Settings, listener: TcpListener, clock: Arc<dyn Clock>) 
     }
     let port = listener.local_addr()?.port();
     // Administrators' calendar changes (new decrees) replayed over the shipped calendar.
-    let calendar = routes::calendar::with_calendar_changes(&db, domain::calendar::BusinessCalendar::kazakhstan().clone())?;
+    let calendar =
+        routes::calendar::with_calendar_changes(&db, domain::calendar::BusinessCalendar::kazakhstan().clone())?;
     // Read here rather than carried in `Settings`, so callers building `Settings` by hand keep working.
     let documents = config::DocumentSettings::from_env().map_err(|e| StartupError::Config(e.0))?;
     let signer = documents::Signer::configured_or_stored(documents.signing_key_seed, &db, clock.now())
@@ -82,7 +83,8 @@ pub fn start(settings: &Settings, listener: TcpListener, clock: Arc<dyn Clock>) 
     ));
     let spec = openapi::spec();
     let routes = web::Data::new(RouteTable::from_spec(&spec));
-    let spec_doc = web::Data::new(routes::docs::SpecDocument(serde_json::to_value(&spec).expect("the spec serialises")));
+    let spec_doc =
+        web::Data::new(routes::docs::SpecDocument(serde_json::to_value(&spec).expect("the spec serialises")));
     let max_body = settings.max_body_bytes;
     let app_state = state.clone();
     let server = HttpServer::new(move || {

@@ -52,8 +52,11 @@ impl ApiDoc {
 
 /// The spec of every registered route, with the shared security scheme and error responses.
 pub fn spec() -> Spec {
-    let (_, api) =
-        App::new().into_utoipa_app().openapi(ApiDoc::openapi_base()).configure(crate::routes::register).split_for_parts();
+    let (_, api) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi_base())
+        .configure(crate::routes::register)
+        .split_for_parts();
     add_links(add_examples(finish_spec(api)))
 }
 
@@ -68,7 +71,8 @@ const EXAMPLE_SERVICE: &str = "free_school_meals";
 /// Puts the captured examples on each operation's main (2xx JSON) response, and the catalog's own
 /// passport of `free_school_meals` on the request body of `publishServiceVersion`.
 fn add_examples(mut api: Spec) -> Spec {
-    let mut examples: serde_json::Map<String, serde_json::Value> = serde_json::from_str(RESPONSE_EXAMPLES).unwrap_or_default();
+    let mut examples: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(RESPONSE_EXAMPLES).unwrap_or_default();
     if let Some(v) = examples.get("getServiceVersion").cloned() {
         examples.entry("publishServiceVersion").or_insert(v);
     }
@@ -128,8 +132,18 @@ fn add_links(mut api: Spec) -> Spec {
     let sources = [
         ("/api/v1/applications", "post", targets("/api/v1/applications/{id}", false), "$response.body#/id"),
         ("/api/v1/applications/{id}", "get", targets("/api/v1/applications/{id}", true), "$response.body#/id"),
-        ("/api/v1/applications/{id}/complaints", "post", targets("/api/v1/complaints/{id}", false), "$response.body#/id"),
-        ("/api/v1/me/notifications", "get", targets("/api/v1/me/notifications/{id}", false), "$response.body#/items/0/id"),
+        (
+            "/api/v1/applications/{id}/complaints",
+            "post",
+            targets("/api/v1/complaints/{id}", false),
+            "$response.body#/id",
+        ),
+        (
+            "/api/v1/me/notifications",
+            "get",
+            targets("/api/v1/me/notifications/{id}", false),
+            "$response.body#/items/0/id",
+        ),
     ];
     for (path, method, targets, id_expr) in sources {
         let Some(item) = api.paths.paths.get_mut(path) else { continue };
@@ -166,7 +180,10 @@ fn problem(description: &str) -> utoipa::openapi::RefOr<utoipa::openapi::Respons
 /// are exactly those the server can answer with.
 fn finish_spec(mut api: Spec) -> Spec {
     let components = api.components.get_or_insert_with(Default::default);
-    components.add_security_scheme("bearer", SecurityScheme::Http(Http::builder().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()));
+    components.add_security_scheme(
+        "bearer",
+        SecurityScheme::Http(Http::builder().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+    );
     for (path, item) in api.paths.paths.iter_mut() {
         for op in operations(item) {
             // OpenAPI requires `required: true` on path parameters; utoipa leaves it out for `schema_with` ones.

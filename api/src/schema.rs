@@ -15,7 +15,11 @@ fn string_enum(values: impl IntoIterator<Item = &'static str>, example: &str) ->
 
 /// A channel code.
 pub fn channel_schema() -> Schema {
-    Schema::Object(string_enum(Channel::ALL.map(Channel::code), "portal").description(Some("How the application reaches the provider")).build())
+    Schema::Object(
+        string_enum(Channel::ALL.map(Channel::code), "portal")
+            .description(Some("How the application reaches the provider"))
+            .build(),
+    )
 }
 
 /// A list of channel codes.
@@ -25,7 +29,9 @@ pub fn channels_schema() -> Schema {
 
 /// An application status code.
 pub fn status_schema() -> Schema {
-    Schema::Object(string_enum(Status::ALL.map(Status::code), "submitted").description(Some("Application status")).build())
+    Schema::Object(
+        string_enum(Status::ALL.map(Status::code), "submitted").description(Some("Application status")).build(),
+    )
 }
 
 /// An application status code, or null.

@@ -152,12 +152,37 @@ use Status as S;
 /// reachable only through a preliminary refusal and a hearing, except the automated decision of a
 /// fully automated service, which no person takes.
 const EDGES: &[Edge] = &[
-    Edge { action: Action::Accept, from: &[S::Submitted], to: S::Accepted, by: &[A::Operator, A::Employee, A::Head, A::System] },
-    Edge { action: Action::RefuseIntake, from: &[S::Submitted], to: S::RefusedAtIntake, by: &[A::Operator, A::Employee, A::Head] },
+    Edge {
+        action: Action::Accept,
+        from: &[S::Submitted],
+        to: S::Accepted,
+        by: &[A::Operator, A::Employee, A::Head, A::System],
+    },
+    Edge {
+        action: Action::RefuseIntake,
+        from: &[S::Submitted],
+        to: S::RefusedAtIntake,
+        by: &[A::Operator, A::Employee, A::Head],
+    },
     Edge { action: Action::Assign, from: &[S::Accepted, S::InProgress], to: S::InProgress, by: &[A::Head, A::System] },
-    Edge { action: Action::Approve, from: &[S::InProgress, S::HearingHeld], to: S::Approved, by: &[A::Employee, A::Head, A::System] },
-    Edge { action: Action::PreliminaryRefusal, from: &[S::InProgress], to: S::PreliminaryRefusal, by: &[A::Employee, A::Head] },
-    Edge { action: Action::RecordHearing, from: &[S::PreliminaryRefusal], to: S::HearingHeld, by: &[A::Employee, A::Head] },
+    Edge {
+        action: Action::Approve,
+        from: &[S::InProgress, S::HearingHeld],
+        to: S::Approved,
+        by: &[A::Employee, A::Head, A::System],
+    },
+    Edge {
+        action: Action::PreliminaryRefusal,
+        from: &[S::InProgress],
+        to: S::PreliminaryRefusal,
+        by: &[A::Employee, A::Head],
+    },
+    Edge {
+        action: Action::RecordHearing,
+        from: &[S::PreliminaryRefusal],
+        to: S::HearingHeld,
+        by: &[A::Employee, A::Head],
+    },
     Edge { action: Action::Refuse, from: &[S::HearingHeld], to: S::Refused, by: &[A::Employee, A::Head] },
     Edge { action: Action::Refuse, from: &[S::InProgress], to: S::Refused, by: &[A::System] },
     Edge {
@@ -186,11 +211,11 @@ pub fn transition(state: Status, action: Action, actor: Actor) -> Result<Status,
     if for_actor.is_empty() {
         return Err(TransitionError::NotForThisActor { action });
     }
-    for_actor
-        .iter()
-        .find(|e| e.from.contains(&state))
-        .map(|e| e.to)
-        .ok_or_else(|| TransitionError::NotInThisState { state, action, allowed: allowed_actions(state, actor) })
+    for_actor.iter().find(|e| e.from.contains(&state)).map(|e| e.to).ok_or_else(|| TransitionError::NotInThisState {
+        state,
+        action,
+        allowed: allowed_actions(state, actor),
+    })
 }
 
 /// The actions `actor` may take in `state` (front ends show exactly these).
@@ -235,8 +260,14 @@ mod tests {
     #[test]
     fn roles_and_states_are_enforced() {
         use Action::*;
-        assert_eq!(transition(Status::Submitted, Accept, Actor::Applicant), Err(TransitionError::NotForThisActor { action: Accept }));
-        assert_eq!(transition(Status::Accepted, Assign, Actor::Employee), Err(TransitionError::NotForThisActor { action: Assign }));
+        assert_eq!(
+            transition(Status::Submitted, Accept, Actor::Applicant),
+            Err(TransitionError::NotForThisActor { action: Accept })
+        );
+        assert_eq!(
+            transition(Status::Accepted, Assign, Actor::Employee),
+            Err(TransitionError::NotForThisActor { action: Assign })
+        );
         let e = transition(Status::Approved, Withdraw, Actor::Applicant).unwrap_err();
         assert_eq!(e, TransitionError::NotInThisState { state: Status::Approved, action: Withdraw, allowed: vec![] });
         assert_eq!(allowed_actions(Status::InProgress, Actor::Employee), vec![Approve, PreliminaryRefusal]);

@@ -91,7 +91,10 @@ mod tests {
         let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
         let ended = record("guardian", NaiveDate::from_ymd_opt(2026, 11, 22));
         assert!(matches!(decide("guardianship_certificate", &[ended], today), Some(AutomatedOutcome::Refuse { .. })));
-        assert!(matches!(decide("guardianship_certificate", &[record("ward", None)], today), Some(AutomatedOutcome::Refuse { .. })));
+        assert!(matches!(
+            decide("guardianship_certificate", &[record("ward", None)], today),
+            Some(AutomatedOutcome::Refuse { .. })
+        ));
         assert_eq!(decide("free_school_meals", &[], today), None);
     }
 }

@@ -81,9 +81,8 @@ impl Service {
     /// in force at once (different regions), the most recent. Use [`Service::versions_in_force`] to see
     /// every version in force on a date.
     pub fn in_force(&self, date: NaiveDate) -> Option<&Passport> {
-        self.versions_in_force(date).max_by_key(|p| {
-            (p.jurisdiction.level == JurisdictionLevel::National, p.effective_from, p.version.clone())
-        })
+        self.versions_in_force(date)
+            .max_by_key(|p| (p.jurisdiction.level == JurisdictionLevel::National, p.effective_from, p.version.clone()))
     }
 
     pub fn versions_in_force(&self, date: NaiveDate) -> impl Iterator<Item = &Passport> {
@@ -189,7 +188,12 @@ impl Catalog {
             versions: Vec::new(),
         });
         if service.version(&passport.version).is_some() {
-            errors.push(err(&file, Some(&passport.version), "version", "a published version is never rewritten; publish a new version id"));
+            errors.push(err(
+                &file,
+                Some(&passport.version),
+                "version",
+                "a published version is never rewritten; publish a new version id",
+            ));
         }
         validate_passport(&passport, &file, &self.shared_grounds, &mut errors);
         resolve_shared(&mut passport, &self.shared_grounds);
@@ -316,10 +320,8 @@ pub fn validate_passport(
     }
 
     // Sources must point into a known seed text.
-    let mut sources: Vec<(String, &Source)> = vec![
-        ("act.source".into(), &p.act.source),
-        ("automation.source".into(), &p.automation.source),
-    ];
+    let mut sources: Vec<(String, &Source)> =
+        vec![("act.source".into(), &p.act.source), ("automation.source".into(), &p.automation.source)];
     sources.extend(p.fee.iter().map(|f| ("fee.source".to_string(), &f.source)));
     sources.extend(p.subtypes.iter().map(|x| (format!("subtypes.{}.source", x.code), &x.source)));
     sources.extend(p.terms.iter().map(|x| (format!("terms.{}.source", x.code), &x.source)));
@@ -328,7 +330,8 @@ pub fn validate_passport(
     sources.extend(p.refusal_grounds.iter().map(|x| (format!("refusal_grounds.{}.source", x.code), &x.source)));
     sources.extend(p.results.iter().map(|x| (format!("results.{}.source", x.code), &x.source)));
     sources.extend(p.schedule.iter().map(|x| (format!("schedule.{}.source", x.channel.code()), &x.source)));
-    sources.extend(p.open_questions.iter().enumerate().map(|(i, x)| (format!("open_questions[{i}].source"), &x.source)));
+    sources
+        .extend(p.open_questions.iter().enumerate().map(|(i, x)| (format!("open_questions[{i}].source"), &x.source)));
     for (path, s) in sources {
         match SEEDS.iter().find(|(prefix, _, _)| *prefix == s.seed) {
             None => e(path, &format!("unknown seed `{}`", s.seed)),
@@ -372,7 +375,11 @@ pub fn validate_passport(
             if p.service_term(*c, *s).is_none() {
                 e(
                     "terms".into(),
-                    &format!("no `stage: service` term for channel {}{}", c.code(), s.map(|s| format!(", subtype {s}")).unwrap_or_default()),
+                    &format!(
+                        "no `stage: service` term for channel {}{}",
+                        c.code(),
+                        s.map(|s| format!(", subtype {s}")).unwrap_or_default()
+                    ),
                 );
             }
         }
@@ -388,7 +395,10 @@ pub fn validate_passport(
     let form_props = p.form.get("properties").and_then(|v| v.as_object());
     for q in &p.questions {
         if !form_props.is_some_and(|props| props.contains_key(&q.code)) {
-            e(format!("questions.{}", q.code), "the form has no property of this name, so a submission cannot answer it");
+            e(
+                format!("questions.{}", q.code),
+                "the form has no property of this name, so a submission cannot answer it",
+            );
         }
     }
     let mut dcodes = BTreeSet::new();
@@ -501,11 +511,7 @@ fn check_ground(
     }
 }
 
-fn check_condition(
-    c: &Condition,
-    questions: &BTreeMap<&str, &crate::passport::Question>,
-    e: &mut impl FnMut(&str),
-) {
+fn check_condition(c: &Condition, questions: &BTreeMap<&str, &crate::passport::Question>, e: &mut impl FnMut(&str)) {
     match c {
         Condition::Yes(q) | Condition::No(q) => match questions.get(q.as_str()) {
             None => e(&format!("refers to undeclared question `{q}`")),

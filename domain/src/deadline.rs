@@ -28,9 +28,7 @@
 //! - **Years without calendar data** are counted by the rules only; every such year adds a
 //!   [`Step::RulesOnly`] and sets [`Deadline::coverage`] to [`Coverage::RulesOnly`].
 
-use chrono::{
-    DateTime, Datelike, Duration, Months, NaiveDate, NaiveDateTime, NaiveTime, Offset, Utc,
-};
+use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, NaiveDateTime, NaiveTime, Offset, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::{fmt_date, weekday_name, BusinessCalendar, Coverage, DayKind};
@@ -67,106 +65,40 @@ pub fn effective_filing(cal: &BusinessCalendar, filed_at: DateTime<Utc>) -> Effe
     let (date, time) = (local.date(), local.time());
     let day = cal.day(date);
     let (counted_from, moved) = if !day.working {
-        (
-            cal.next_working_day(date).and_time(wh.start),
-            Some(FilingMove::DayOff { day: day.kind }),
-        )
+        (cal.next_working_day(date).and_time(wh.start), Some(FilingMove::DayOff { day: day.kind }))
     } else if time < wh.start {
         (date.and_time(wh.start), Some(FilingMove::BeforeHours))
     } else if time >= wh.end {
-        (
-            cal.next_working_day(date).and_time(wh.start),
-            Some(FilingMove::AfterHours),
-        )
+        (cal.next_working_day(date).and_time(wh.start), Some(FilingMove::AfterHours))
     } else {
         (local, None)
     };
-    let counted_from_utc = if moved.is_some() {
-        cal.from_local(counted_from)
-    } else {
-        filed_at
-    };
-    EffectiveFiling {
-        filed_at,
-        filed_local: local,
-        counted_from,
-        counted_from_utc,
-        moved,
-    }
+    let counted_from_utc = if moved.is_some() { cal.from_local(counted_from) } else { filed_at };
+    EffectiveFiling { filed_at, filed_local: local, counted_from, counted_from_utc, moved }
 }
 
 /// One line of the explanation of a deadline. [`Step::render`] gives it in kk, ru or en.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "step", rename_all = "snake_case")]
 pub enum Step {
-    Filed {
-        at_local: NaiveDateTime,
-        zone: String,
-        utc_offset: String,
-    },
-    FilingMoved {
-        from: NaiveDateTime,
-        to: NaiveDateTime,
-        why: FilingMove,
-    },
-    DayCounted {
-        date: NaiveDate,
-        n: u32,
-        of: u32,
-    },
-    DaySkipped {
-        date: NaiveDate,
-        why: DayKind,
-    },
-    CalendarDaysCounted {
-        from: NaiveDate,
-        days: u32,
-        last_day: NaiveDate,
-    },
-    MonthsCounted {
-        from: NaiveDate,
-        months: u32,
-        last_day: NaiveDate,
-    },
-    LastDayMoved {
-        from: NaiveDate,
-        to: NaiveDate,
-    },
-    MinutesCounted {
-        date: NaiveDate,
-        from: NaiveTime,
-        to: NaiveTime,
-        minutes: u32,
-    },
-    LunchBreak {
-        date: NaiveDate,
-        from: NaiveTime,
-        to: NaiveTime,
-    },
-    HoursAdded {
-        from: NaiveDateTime,
-        hours: u32,
-        to: NaiveDateTime,
-    },
-    Due {
-        at_local: NaiveDateTime,
-        at_utc: DateTime<Utc>,
-    },
-    RulesOnly {
-        year: i32,
-    },
+    Filed { at_local: NaiveDateTime, zone: String, utc_offset: String },
+    FilingMoved { from: NaiveDateTime, to: NaiveDateTime, why: FilingMove },
+    DayCounted { date: NaiveDate, n: u32, of: u32 },
+    DaySkipped { date: NaiveDate, why: DayKind },
+    CalendarDaysCounted { from: NaiveDate, days: u32, last_day: NaiveDate },
+    MonthsCounted { from: NaiveDate, months: u32, last_day: NaiveDate },
+    LastDayMoved { from: NaiveDate, to: NaiveDate },
+    MinutesCounted { date: NaiveDate, from: NaiveTime, to: NaiveTime, minutes: u32 },
+    LunchBreak { date: NaiveDate, from: NaiveTime, to: NaiveTime },
+    HoursAdded { from: NaiveDateTime, hours: u32, to: NaiveDateTime },
+    Due { at_local: NaiveDateTime, at_utc: DateTime<Utc> },
+    RulesOnly { year: i32 },
 }
 
 impl Step {
     pub fn render(&self, lang: Lang) -> String {
         use Lang::*;
-        let d = |x: NaiveDate| {
-            format!(
-                "{} ({})",
-                fmt_date(x, lang),
-                weekday_name(x.weekday(), lang)
-            )
-        };
+        let d = |x: NaiveDate| format!("{} ({})", fmt_date(x, lang), weekday_name(x.weekday(), lang));
         let dt = |x: NaiveDateTime| format!("{} {}", fmt_date(x.date(), lang), x.format("%H:%M"));
         let t = |x: NaiveTime| x.format("%H:%M").to_string();
         match self {
@@ -289,12 +221,7 @@ impl Deadline {
 }
 
 /// The deadline of a term of `value` `unit`s for an application filed at `filed_at`.
-pub fn due(
-    cal: &BusinessCalendar,
-    filed_at: DateTime<Utc>,
-    value: u32,
-    unit: TermUnit,
-) -> Deadline {
+pub fn due(cal: &BusinessCalendar, filed_at: DateTime<Utc>, value: u32, unit: TermUnit) -> Deadline {
     let filing = effective_filing(cal, filed_at);
     let offset = filed_at.with_timezone(&cal.zone()).offset().fix();
     let mut steps = vec![Step::Filed {
@@ -303,58 +230,31 @@ pub fn due(
         utc_offset: offset.to_string(),
     }];
     if let Some(why) = &filing.moved {
-        steps.push(Step::FilingMoved {
-            from: filing.filed_local,
-            to: filing.counted_from,
-            why: why.clone(),
-        });
+        steps.push(Step::FilingMoved { from: filing.filed_local, to: filing.counted_from, why: why.clone() });
     }
     let start = filing.counted_from;
     let end_of_day = cal.working_hours().end;
     let due_local = match unit {
-        TermUnit::WorkingDays => {
-            add_working_days_explained(cal, start.date(), value, &mut steps).and_time(end_of_day)
-        }
+        TermUnit::WorkingDays => add_working_days_explained(cal, start.date(), value, &mut steps).and_time(end_of_day),
         TermUnit::CalendarDays => {
             let last = start.date() + Duration::days(i64::from(value));
-            steps.push(Step::CalendarDaysCounted {
-                from: start.date(),
-                days: value,
-                last_day: last,
-            });
+            steps.push(Step::CalendarDaysCounted { from: start.date(), days: value, last_day: last });
             roll_to_working_day(cal, last, &mut steps).and_time(end_of_day)
         }
         TermUnit::Months | TermUnit::Years => {
-            let months = if unit == TermUnit::Years {
-                value.saturating_mul(12)
-            } else {
-                value
-            };
-            let last = start
-                .date()
-                .checked_add_months(Months::new(months))
-                .expect("date in range");
-            steps.push(Step::MonthsCounted {
-                from: start.date(),
-                months,
-                last_day: last,
-            });
+            let months = if unit == TermUnit::Years { value.saturating_mul(12) } else { value };
+            let last = start.date().checked_add_months(Months::new(months)).expect("date in range");
+            steps.push(Step::MonthsCounted { from: start.date(), months, last_day: last });
             roll_to_working_day(cal, last, &mut steps).and_time(end_of_day)
         }
         TermUnit::Minutes => add_working_minutes_explained(cal, start, value, &mut steps),
         // Counter steps of the 2012 regulations are set in seconds; a due moment is kept to the
         // minute, so a part-minute counts as a whole one (never earlier than the law allows).
         TermUnit::Seconds => add_working_minutes_explained(cal, start, value.div_ceil(60), &mut steps),
-        TermUnit::WorkingHours => {
-            add_working_minutes_explained(cal, start, value.saturating_mul(60), &mut steps)
-        }
+        TermUnit::WorkingHours => add_working_minutes_explained(cal, start, value.saturating_mul(60), &mut steps),
         TermUnit::Hours => {
             let to = cal.to_local(filing.counted_from_utc + Duration::hours(i64::from(value)));
-            steps.push(Step::HoursAdded {
-                from: start,
-                hours: value,
-                to,
-            });
+            steps.push(Step::HoursAdded { from: start, hours: value, to });
             to
         }
     };
@@ -369,10 +269,7 @@ pub fn due(
             steps.push(Step::RulesOnly { year });
         }
     }
-    steps.push(Step::Due {
-        at_local: due_local,
-        at_utc: due_at,
-    });
+    steps.push(Step::Due { at_local: due_local, at_utc: due_at });
     Deadline {
         filed_at,
         value,
@@ -398,11 +295,7 @@ pub fn add_working_days(cal: &BusinessCalendar, from: NaiveDate, n: u32) -> Naiv
 /// The latest working day D such that exactly `n` working days lie in (D, end]: the last day a preliminary
 /// refusal may go out when it must be sent "no later than `n` working days before the term ends".
 pub fn latest_working_day_before(cal: &BusinessCalendar, end: NaiveDate, n: u32) -> NaiveDate {
-    let mut d = if cal.is_working_day(end) {
-        end
-    } else {
-        cal.previous_working_day(end)
-    };
+    let mut d = if cal.is_working_day(end) { end } else { cal.previous_working_day(end) };
     for _ in 0..n {
         d = cal.previous_working_day(d);
     }
@@ -412,17 +305,8 @@ pub fn latest_working_day_before(cal: &BusinessCalendar, end: NaiveDate, n: u32)
 /// Working days in (from, to]; negative when `to` is before `from`. From a filing day to the due date of
 /// an N-working-day term this is N.
 pub fn working_days_between(cal: &BusinessCalendar, from: NaiveDate, to: NaiveDate) -> i64 {
-    let (lo, hi, sign) = if from <= to {
-        (from, to, 1)
-    } else {
-        (to, from, -1)
-    };
-    let count = lo
-        .iter_days()
-        .skip(1)
-        .take_while(|d| *d <= hi)
-        .filter(|d| cal.is_working_day(*d))
-        .count();
+    let (lo, hi, sign) = if from <= to { (from, to, 1) } else { (to, from, -1) };
+    let count = lo.iter_days().skip(1).take_while(|d| *d <= hi).filter(|d| cal.is_working_day(*d)).count();
     sign * count as i64
 }
 
@@ -445,58 +329,35 @@ pub fn day_account(cal: &BusinessCalendar, deadline: &Deadline, today: NaiveDate
     }
 }
 
-fn add_working_days_explained(
-    cal: &BusinessCalendar,
-    from: NaiveDate,
-    n: u32,
-    steps: &mut Vec<Step>,
-) -> NaiveDate {
+fn add_working_days_explained(cal: &BusinessCalendar, from: NaiveDate, n: u32, steps: &mut Vec<Step>) -> NaiveDate {
     let mut d = from;
     for i in 1..=n {
         d = next_working_day_explained(cal, d, steps);
-        steps.push(Step::DayCounted {
-            date: d,
-            n: i,
-            of: n,
-        });
+        steps.push(Step::DayCounted { date: d, n: i, of: n });
     }
     d
 }
 
 /// The next working day after `d`, recording every day skipped on the way.
-fn next_working_day_explained(
-    cal: &BusinessCalendar,
-    d: NaiveDate,
-    steps: &mut Vec<Step>,
-) -> NaiveDate {
+fn next_working_day_explained(cal: &BusinessCalendar, d: NaiveDate, steps: &mut Vec<Step>) -> NaiveDate {
     let mut d = d.succ_opt().expect("date in range");
     loop {
         let day = cal.day(d);
         if day.working {
             return d;
         }
-        steps.push(Step::DaySkipped {
-            date: d,
-            why: day.kind,
-        });
+        steps.push(Step::DaySkipped { date: d, why: day.kind });
         d = d.succ_opt().expect("date in range");
     }
 }
 
 /// `last` if it is a working day, else the next working day (recording why).
-fn roll_to_working_day(
-    cal: &BusinessCalendar,
-    last: NaiveDate,
-    steps: &mut Vec<Step>,
-) -> NaiveDate {
+fn roll_to_working_day(cal: &BusinessCalendar, last: NaiveDate, steps: &mut Vec<Step>) -> NaiveDate {
     let day = cal.day(last);
     if day.working {
         return last;
     }
-    steps.push(Step::DaySkipped {
-        date: last,
-        why: day.kind,
-    });
+    steps.push(Step::DaySkipped { date: last, why: day.kind });
     let to = next_working_day_explained(cal, last, steps);
     steps.push(Step::LastDayMoved { from: last, to });
     to
@@ -527,29 +388,15 @@ fn add_working_minutes_explained(
             }
             let from = t.max(a);
             if i == 1 && wh.is_lunch(t) {
-                steps.push(Step::LunchBreak {
-                    date: day,
-                    from: wh.lunch_start,
-                    to: wh.lunch_end,
-                });
+                steps.push(Step::LunchBreak { date: day, from: wh.lunch_start, to: wh.lunch_end });
             }
             let available = (b - from).num_minutes();
             if left <= available {
                 let to = from + Duration::minutes(left);
-                steps.push(Step::MinutesCounted {
-                    date: day,
-                    from,
-                    to,
-                    minutes: left as u32,
-                });
+                steps.push(Step::MinutesCounted { date: day, from, to, minutes: left as u32 });
                 return day.and_time(to);
             }
-            steps.push(Step::MinutesCounted {
-                date: day,
-                from,
-                to: b,
-                minutes: available as u32,
-            });
+            steps.push(Step::MinutesCounted { date: day, from, to: b, minutes: available as u32 });
             left -= available;
             t = b;
         }
@@ -586,16 +433,7 @@ mod tests {
     }
 
     fn skipped(d: &Deadline) -> Vec<NaiveDate> {
-        d.steps
-            .iter()
-            .filter_map(|s| {
-                if let Step::DaySkipped { date, .. } = s {
-                    Some(*date)
-                } else {
-                    None
-                }
-            })
-            .collect()
+        d.steps.iter().filter_map(|s| if let Step::DaySkipped { date, .. } = s { Some(*date) } else { None }).collect()
     }
 
     #[test]
@@ -603,17 +441,8 @@ mod tests {
         let d = due(cal(), almaty(2024, 3, 20, 10, 0), 1, TermUnit::WorkingDays);
         assert_eq!(d.due_date, date(2024, 3, 26));
         assert_eq!(d.due_at, utc("2024-03-26T13:30:00Z"));
-        assert_eq!(
-            skipped(&d),
-            (21..=25).map(|day| date(2024, 3, day)).collect::<Vec<_>>()
-        );
-        assert!(d.steps.iter().any(|s| matches!(
-            s,
-            Step::DaySkipped {
-                why: DayKind::ObservedHoliday { .. },
-                ..
-            }
-        )));
+        assert_eq!(skipped(&d), (21..=25).map(|day| date(2024, 3, day)).collect::<Vec<_>>());
+        assert!(d.steps.iter().any(|s| matches!(s, Step::DaySkipped { why: DayKind::ObservedHoliday { .. }, .. })));
     }
 
     #[test]
@@ -623,27 +452,12 @@ mod tests {
         let counted: Vec<_> = d
             .steps
             .iter()
-            .filter_map(|s| {
-                if let Step::DayCounted { date, .. } = s {
-                    Some(*date)
-                } else {
-                    None
-                }
-            })
+            .filter_map(|s| if let Step::DayCounted { date, .. } = s { Some(*date) } else { None })
             .collect();
-        assert_eq!(
-            counted,
-            vec![date(2025, 1, 5), date(2025, 1, 6), date(2025, 1, 8)]
-        );
+        assert_eq!(counted, vec![date(2025, 1, 5), date(2025, 1, 6), date(2025, 1, 8)]);
         assert_eq!(
             skipped(&d),
-            vec![
-                date(2025, 1, 1),
-                date(2025, 1, 2),
-                date(2025, 1, 3),
-                date(2025, 1, 4),
-                date(2025, 1, 7)
-            ]
+            vec![date(2025, 1, 1), date(2025, 1, 2), date(2025, 1, 3), date(2025, 1, 4), date(2025, 1, 7)]
         );
         assert!(d.steps.iter().any(
             |s| matches!(s, Step::DaySkipped { why: DayKind::TransferredDayOff { decree, .. }, .. } if decree.kind == DecreeKind::MinistryOrder)
@@ -673,10 +487,7 @@ mod tests {
         assert_eq!(f.counted_from, local(2024, 3, 1, 9, 0));
         assert_eq!(f.counted_from_utc, utc("2024-03-01T04:00:00Z"));
         // The same UTC instant a day later (UTC+5) is 17:45: in hours.
-        assert_eq!(
-            effective_filing(cal(), utc("2024-03-01T12:45:00Z")).moved,
-            None
-        );
+        assert_eq!(effective_filing(cal(), utc("2024-03-01T12:45:00Z")).moved, None);
     }
 
     #[test]
@@ -684,35 +495,17 @@ mod tests {
         let late = due(cal(), almaty(2024, 3, 15, 18, 31), 1, TermUnit::WorkingDays);
         assert_eq!(late.counted_from, local(2024, 3, 18, 9, 0));
         assert_eq!(late.due_date, date(2024, 3, 19));
-        assert!(matches!(
-            late.steps[1],
-            Step::FilingMoved {
-                why: FilingMove::AfterHours,
-                ..
-            }
-        ));
+        assert!(matches!(late.steps[1], Step::FilingMoved { why: FilingMove::AfterHours, .. }));
         let in_time = due(cal(), almaty(2024, 3, 15, 18, 29), 1, TermUnit::WorkingDays);
         assert_eq!(in_time.counted_from, local(2024, 3, 15, 18, 29));
         assert_eq!(in_time.due_date, date(2024, 3, 18));
         // 18:30:00 is already after hours; 09:00:00 is in hours; before 09:00 counts from 09:00.
-        assert_eq!(
-            effective_filing(cal(), almaty(2024, 3, 15, 18, 30)).moved,
-            Some(FilingMove::AfterHours)
-        );
-        assert_eq!(
-            effective_filing(cal(), almaty(2024, 3, 15, 9, 0)).moved,
-            None
-        );
+        assert_eq!(effective_filing(cal(), almaty(2024, 3, 15, 18, 30)).moved, Some(FilingMove::AfterHours));
+        assert_eq!(effective_filing(cal(), almaty(2024, 3, 15, 9, 0)).moved, None);
         let early = effective_filing(cal(), almaty(2024, 3, 15, 7, 45));
-        assert_eq!(
-            (early.moved, early.counted_from),
-            (Some(FilingMove::BeforeHours), local(2024, 3, 15, 9, 0))
-        );
+        assert_eq!((early.moved, early.counted_from), (Some(FilingMove::BeforeHours), local(2024, 3, 15, 9, 0)));
         // Lunch does not move a filing.
-        assert_eq!(
-            effective_filing(cal(), almaty(2024, 3, 15, 13, 10)).moved,
-            None
-        );
+        assert_eq!(effective_filing(cal(), almaty(2024, 3, 15, 13, 10)).moved, None);
     }
 
     #[test]
@@ -725,28 +518,18 @@ mod tests {
         let d = due(cal(), almaty(2024, 5, 9, 11, 0), 1, TermUnit::WorkingDays);
         assert_eq!(d.due_date, date(2024, 5, 13));
         // Filed on Nauryz 2024 (Thursday): taken as filed on Tuesday 26 March.
-        assert_eq!(
-            effective_filing(cal(), almaty(2024, 3, 21, 10, 0)).counted_from,
-            local(2024, 3, 26, 9, 0)
-        );
+        assert_eq!(effective_filing(cal(), almaty(2024, 3, 21, 10, 0)).counted_from, local(2024, 3, 26, 9, 0));
     }
 
     #[test]
     fn working_saturdays_of_decrees_count() {
         // Filing on working Saturday 4 May 2024 is not moved.
-        assert_eq!(
-            effective_filing(cal(), almaty(2024, 5, 4, 10, 0)).moved,
-            None
-        );
+        assert_eq!(effective_filing(cal(), almaty(2024, 5, 4, 10, 0)).moved, None);
         // 2018: Saturday 3 March worked, Friday 9 March off.
         let d = due(cal(), almaty(2018, 3, 2, 10, 0), 3, TermUnit::WorkingDays);
         assert_eq!(d.due_date, date(2018, 3, 6));
         let d = due(cal(), almaty(2018, 3, 2, 10, 0), 5, TermUnit::WorkingDays);
-        assert_eq!(
-            d.due_date,
-            date(2018, 3, 12),
-            "8 (holiday) and 9 March (transferred) skipped"
-        );
+        assert_eq!(d.due_date, date(2018, 3, 12), "8 (holiday) and 9 March (transferred) skipped");
     }
 
     #[test]
@@ -762,37 +545,22 @@ mod tests {
 
     #[test]
     fn calendar_days_ending_on_a_day_off_end_on_the_next_working_day() {
-        let d = due(
-            cal(),
-            almaty(2024, 3, 12, 10, 0),
-            10,
-            TermUnit::CalendarDays,
-        );
+        let d = due(cal(), almaty(2024, 3, 12, 10, 0), 10, TermUnit::CalendarDays);
         assert_eq!(d.due_date, date(2024, 3, 26));
-        assert!(d.steps.iter().any(|s| matches!(s, Step::LastDayMoved { from, to } if *from == date(2024, 3, 22) && *to == date(2024, 3, 26))));
+        assert!(d.steps.iter().any(
+            |s| matches!(s, Step::LastDayMoved { from, to } if *from == date(2024, 3, 22) && *to == date(2024, 3, 26))
+        ));
         // Ending on a plain weekday: not moved.
-        assert_eq!(
-            due(cal(), almaty(2024, 4, 1, 10, 0), 10, TermUnit::CalendarDays).due_date,
-            date(2024, 4, 11)
-        );
+        assert_eq!(due(cal(), almaty(2024, 4, 1, 10, 0), 10, TermUnit::CalendarDays).due_date, date(2024, 4, 11));
     }
 
     #[test]
     fn months_clamp_to_the_month_end() {
-        assert_eq!(
-            due(cal(), almaty(2024, 1, 31, 10, 0), 1, TermUnit::Months).due_date,
-            date(2024, 2, 29)
-        );
+        assert_eq!(due(cal(), almaty(2024, 1, 31, 10, 0), 1, TermUnit::Months).due_date, date(2024, 2, 29));
         // 31 Jan 2025 + 2 months = 31 March 2025 (Monday).
-        assert_eq!(
-            due(cal(), almaty(2025, 1, 31, 10, 0), 2, TermUnit::Months).due_date,
-            date(2025, 3, 31)
-        );
+        assert_eq!(due(cal(), almaty(2025, 1, 31, 10, 0), 2, TermUnit::Months).due_date, date(2025, 3, 31));
         // 29 Feb 2024 + 1 year = 28 Feb 2025 (Friday).
-        assert_eq!(
-            due(cal(), almaty(2024, 2, 29, 10, 0), 1, TermUnit::Years).due_date,
-            date(2025, 2, 28)
-        );
+        assert_eq!(due(cal(), almaty(2024, 2, 29, 10, 0), 1, TermUnit::Years).due_date, date(2025, 2, 28));
     }
 
     #[test]
@@ -803,25 +571,16 @@ mod tests {
         assert_eq!(d.due_local, local(2024, 4, 2, 14, 50));
         assert!(d.steps.iter().any(|s| matches!(s, Step::LunchBreak { .. })));
         // Filed in lunch: counting starts at 14:30.
-        assert_eq!(
-            due(cal(), almaty(2024, 4, 2, 13, 10), 30, TermUnit::Minutes).due_local,
-            local(2024, 4, 2, 15, 0)
-        );
+        assert_eq!(due(cal(), almaty(2024, 4, 2, 13, 10), 30, TermUnit::Minutes).due_local, local(2024, 4, 2, 15, 0));
         // Running out exactly at 13:00 ends at 13:00.
-        assert_eq!(
-            due(cal(), almaty(2024, 4, 2, 12, 30), 30, TermUnit::Minutes).due_local,
-            local(2024, 4, 2, 13, 0)
-        );
+        assert_eq!(due(cal(), almaty(2024, 4, 2, 12, 30), 30, TermUnit::Minutes).due_local, local(2024, 4, 2, 13, 0));
         // 2 working hours from 17:30: 60 minutes today, 60 tomorrow.
         assert_eq!(
             due(cal(), almaty(2024, 4, 2, 17, 30), 2, TermUnit::WorkingHours).due_local,
             local(2024, 4, 3, 10, 0)
         );
         // A full working day of minutes from 09:00 ends at 18:30 the same day.
-        assert_eq!(
-            due(cal(), almaty(2024, 4, 2, 9, 0), 480, TermUnit::Minutes).due_local,
-            local(2024, 4, 2, 18, 30)
-        );
+        assert_eq!(due(cal(), almaty(2024, 4, 2, 9, 0), 480, TermUnit::Minutes).due_local, local(2024, 4, 2, 18, 30));
     }
 
     #[test]
@@ -833,24 +592,12 @@ mod tests {
 
     #[test]
     fn preliminary_refusal_cut_off_is_three_working_days_before_the_end() {
-        assert_eq!(
-            latest_working_day_before(cal(), date(2024, 3, 29), 3),
-            date(2024, 3, 26)
-        );
+        assert_eq!(latest_working_day_before(cal(), date(2024, 3, 29), 3), date(2024, 3, 26));
         // Across Nauryz: working days in (18 March, 26 March] are 19, 20 and 26.
-        assert_eq!(
-            latest_working_day_before(cal(), date(2024, 3, 26), 3),
-            date(2024, 3, 18)
-        );
-        assert_eq!(
-            working_days_between(cal(), date(2024, 3, 18), date(2024, 3, 26)),
-            3
-        );
+        assert_eq!(latest_working_day_before(cal(), date(2024, 3, 26), 3), date(2024, 3, 18));
+        assert_eq!(working_days_between(cal(), date(2024, 3, 18), date(2024, 3, 26)), 3);
         // An end on a day off counts from the working day before it.
-        assert_eq!(
-            latest_working_day_before(cal(), date(2024, 3, 24), 0),
-            date(2024, 3, 20)
-        );
+        assert_eq!(latest_working_day_before(cal(), date(2024, 3, 24), 0), date(2024, 3, 20));
     }
 
     #[test]
@@ -859,42 +606,11 @@ mod tests {
         // 18, 19, 20 March; Nauryz 21-25; 26, 27, 28, 29 March; 1, 2, 3 April.
         assert_eq!(d.due_date, date(2024, 4, 3));
         let on = |day| day_account(cal(), &d, day);
-        assert_eq!(
-            on(date(2024, 3, 15)),
-            DayAccount {
-                elapsed: 0,
-                remaining: 10,
-                overdue: false
-            }
-        );
-        assert_eq!(
-            on(date(2024, 3, 23)),
-            DayAccount {
-                elapsed: 3,
-                remaining: 7,
-                overdue: false
-            }
-        );
-        assert_eq!(
-            on(date(2024, 4, 3)),
-            DayAccount {
-                elapsed: 10,
-                remaining: 0,
-                overdue: false
-            }
-        );
-        assert_eq!(
-            on(date(2024, 4, 5)),
-            DayAccount {
-                elapsed: 12,
-                remaining: -2,
-                overdue: true
-            }
-        );
-        assert_eq!(
-            working_days_between(cal(), date(2024, 4, 3), date(2024, 3, 15)),
-            -10
-        );
+        assert_eq!(on(date(2024, 3, 15)), DayAccount { elapsed: 0, remaining: 10, overdue: false });
+        assert_eq!(on(date(2024, 3, 23)), DayAccount { elapsed: 3, remaining: 7, overdue: false });
+        assert_eq!(on(date(2024, 4, 3)), DayAccount { elapsed: 10, remaining: 0, overdue: false });
+        assert_eq!(on(date(2024, 4, 5)), DayAccount { elapsed: 12, remaining: -2, overdue: true });
+        assert_eq!(working_days_between(cal(), date(2024, 4, 3), date(2024, 3, 15)), -10);
     }
 
     #[test]
@@ -906,10 +622,7 @@ mod tests {
             assert!(lines.iter().all(|l| !l.is_empty()));
             assert!(lines.last().unwrap().contains("18:30"), "{lines:?}");
         }
-        assert_eq!(
-            d.explain(Lang::En)[0],
-            "Filed at 2024-03-15 18:31 local time (Asia/Almaty, UTC+05:00)"
-        );
+        assert_eq!(d.explain(Lang::En)[0], "Filed at 2024-03-15 18:31 local time (Asia/Almaty, UTC+05:00)");
         assert!(d.explain(Lang::Ru)[1].starts_with("Подано после окончания рабочего времени"));
         let json = serde_json::to_value(&d).unwrap();
         assert_eq!(json["steps"][1]["step"], "filing_moved");
@@ -917,21 +630,10 @@ mod tests {
 
     #[test]
     fn terms_beyond_the_data_say_they_used_rules_only() {
-        let d = due(
-            cal(),
-            almaty(2027, 12, 27, 10, 0),
-            10,
-            TermUnit::WorkingDays,
-        );
+        let d = due(cal(), almaty(2027, 12, 27, 10, 0), 10, TermUnit::WorkingDays);
         assert_eq!(d.coverage, Coverage::RulesOnly);
-        assert!(d
-            .steps
-            .iter()
-            .any(|s| matches!(s, Step::RulesOnly { year: 2028 })));
-        assert_eq!(
-            due(cal(), almaty(2027, 3, 1, 10, 0), 10, TermUnit::WorkingDays).coverage,
-            Coverage::Data
-        );
+        assert!(d.steps.iter().any(|s| matches!(s, Step::RulesOnly { year: 2028 })));
+        assert_eq!(due(cal(), almaty(2027, 3, 1, 10, 0), 10, TermUnit::WorkingDays).coverage, Coverage::Data);
     }
 
     fn any_date() -> impl Strategy<Value = NaiveDate> {

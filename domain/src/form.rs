@@ -129,9 +129,15 @@ fn example_of(schema: &Value, name: &str) -> Value {
                     continue;
                 }
                 let then_props = then.get("properties").and_then(|p| p.as_object());
-                for req in then.get("required").and_then(|r| r.as_array()).into_iter().flatten().filter_map(|r| r.as_str()) {
+                for req in
+                    then.get("required").and_then(|r| r.as_array()).into_iter().flatten().filter_map(|r| r.as_str())
+                {
                     if !out.contains_key(req) {
-                        let sub = props.and_then(|p| p.get(req)).or_else(|| then_props.and_then(|p| p.get(req))).cloned().unwrap_or(json!({}));
+                        let sub = props
+                            .and_then(|p| p.get(req))
+                            .or_else(|| then_props.and_then(|p| p.get(req)))
+                            .cloned()
+                            .unwrap_or(json!({}));
                         out.insert(req.to_string(), example_of(&sub, req));
                     }
                 }
@@ -145,8 +151,16 @@ fn example_of(schema: &Value, name: &str) -> Value {
         }
         "boolean" => json!(true),
         "integer" | "number" => {
-            let min = obj.get("minimum").and_then(|m| m.as_f64()).unwrap_or(1.0).max(obj.get("exclusiveMinimum").and_then(|m| m.as_f64()).map_or(f64::MIN, |m| m + 1.0));
-            if ty == "integer" { json!(min.ceil() as i64) } else { json!(min) }
+            let min = obj
+                .get("minimum")
+                .and_then(|m| m.as_f64())
+                .unwrap_or(1.0)
+                .max(obj.get("exclusiveMinimum").and_then(|m| m.as_f64()).map_or(f64::MIN, |m| m + 1.0));
+            if ty == "integer" {
+                json!(min.ceil() as i64)
+            } else {
+                json!(min)
+            }
         }
         "null" => Value::Null,
         _ => {
@@ -236,7 +250,8 @@ mod tests {
 
     #[test]
     fn errors_name_the_field_and_rule() {
-        let data = json!({"applicant": {}, "children": [{"iin": "900101300123", "birth_date": "21.03.2015"}], "extra": 1});
+        let data =
+            json!({"applicant": {}, "children": [{"iin": "900101300123", "birth_date": "21.03.2015"}], "extra": 1});
         let errors = validate("t", &schema(), &data).unwrap();
         let got: Vec<(&str, &str)> = errors.iter().map(|e| (e.path.as_str(), e.rule.as_str())).collect();
         assert!(got.contains(&("applicant.full_name", "required")), "{got:?}");

@@ -28,10 +28,8 @@ impl Source {
         let (loc, reference) = s
             .split_once('|')
             .ok_or_else(|| format!("source `{s}` must read `SEED:FROM-TO | paragraph or appendix row`"))?;
-        let (seed, lines) = loc
-            .trim()
-            .split_once(':')
-            .ok_or_else(|| format!("source `{s}` lacks `SEED:` before the line range"))?;
+        let (seed, lines) =
+            loc.trim().split_once(':').ok_or_else(|| format!("source `{s}` lacks `SEED:` before the line range"))?;
         let (from, to) = lines.split_once('-').unwrap_or((lines, lines));
         let from_line: u32 = from.trim().parse().map_err(|_| format!("source `{s}`: bad first line"))?;
         let to_line: u32 = to.trim().parse().map_err(|_| format!("source `{s}`: bad last line"))?;
@@ -304,7 +302,10 @@ pub enum Condition {
     /// A yes/no question answered no.
     No(String),
     /// A choice question answered with one of the listed options.
-    OneOf { question: String, options: Vec<String> },
+    OneOf {
+        question: String,
+        options: Vec<String>,
+    },
     All(Vec<Condition>),
     Any(Vec<Condition>),
 }
@@ -827,7 +828,10 @@ mod tests {
         assert_eq!(married.evaluate(&a), Applies::Unknown);
         a.insert("married".into(), "true".into());
         assert_eq!(married.evaluate(&a), Applies::Yes);
-        let c = Condition::All(vec![married.clone(), Condition::OneOf { question: "cat".into(), options: vec!["orphan".into()] }]);
+        let c = Condition::All(vec![
+            married.clone(),
+            Condition::OneOf { question: "cat".into(), options: vec!["orphan".into()] },
+        ]);
         assert_eq!(c.evaluate(&a), Applies::Unknown);
         a.insert("cat".into(), "other".into());
         assert_eq!(c.evaluate(&a), Applies::No);

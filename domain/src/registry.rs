@@ -298,9 +298,14 @@ pub fn intake_check(
         }
         let from_registry = doc.registry.and_then(|registry| {
             let found = records.get(&registry)?;
-            let valid: Vec<&RegistryRecord> = found.iter().filter(|r| r.registry == registry && r.valid_on(on)).collect();
+            let valid: Vec<&RegistryRecord> =
+                found.iter().filter(|r| r.registry == registry && r.valid_on(on)).collect();
             if registry.answers_by_absence() {
-                return Some(Obtained { code: doc.code.clone(), registry, records: valid.into_iter().map(RecordSummary::of).collect() });
+                return Some(Obtained {
+                    code: doc.code.clone(),
+                    registry,
+                    records: valid.into_iter().map(RecordSummary::of).collect(),
+                });
             }
             let wanted = registry.subjects(subjects);
             let every_subject = wanted.iter().all(|s| valid.iter().any(|r| r.subject_iin == *s));
@@ -365,11 +370,20 @@ mod tests {
     }
 
     fn married_relative() -> Answers {
-        answers(&[("married", "true"), ("applicant_relation", "close_relative"), ("owns_home", "true"), ("child_in_orphan_institution", "false")])
+        answers(&[
+            ("married", "true"),
+            ("applicant_relation", "close_relative"),
+            ("owns_home", "true"),
+            ("child_in_orphan_institution", "false"),
+        ])
     }
 
     fn subjects(children: &[&str]) -> Subjects {
-        Subjects { applicant: APPLICANT.into(), spouse: None, children: children.iter().map(|c| c.to_string()).collect() }
+        Subjects {
+            applicant: APPLICANT.into(),
+            spouse: None,
+            children: children.iter().map(|c| c.to_string()).collect(),
+        }
     }
 
     fn check(port: &InMemoryRegistries, a: &Answers, provided: &[&str], s: &Subjects, on: NaiveDate) -> IntakeCheck {
@@ -394,20 +408,45 @@ mod tests {
             record(Registry::CivilRegistryMarriages, APPLICANT, "marriage", None),
             record(Registry::CivilRegistryBirths, CHILD, "birth", None),
         ]);
-        let c = check(&port, &married_relative(), &["application_portal", "income_documents_portal"], &subjects(&[CHILD]), day(2026, 11, 23));
-        let obtained: Vec<(&str, Registry)> = c.obtained_from_registry.iter().map(|o| (o.code.as_str(), o.registry)).collect();
+        let c = check(
+            &port,
+            &married_relative(),
+            &["application_portal", "income_documents_portal"],
+            &subjects(&[CHILD]),
+            day(2026, 11, 23),
+        );
+        let obtained: Vec<(&str, Registry)> =
+            c.obtained_from_registry.iter().map(|o| (o.code.as_str(), o.registry)).collect();
         assert_eq!(
             obtained,
-            vec![("marriage_certificate_portal", Registry::CivilRegistryMarriages), ("child_birth_certificate_portal", Registry::CivilRegistryBirths)]
+            vec![
+                ("marriage_certificate_portal", Registry::CivilRegistryMarriages),
+                ("child_birth_certificate_portal", Registry::CivilRegistryBirths)
+            ]
         );
         assert_eq!(c.obtained_from_registry[0].records[0].record_number.as_deref(), Some("marriage-900101300123"));
         assert_eq!(c.obtained_from_registry[1].records[0].subject_iin, CHILD);
         assert_eq!(
             c.required_from_applicant,
-            vec!["application_portal", "spouse_consent_portal", "health_certificates_portal", "income_documents_portal", "absence_of_parental_care_documents_portal", "kinship_documents_portal"]
+            vec![
+                "application_portal",
+                "spouse_consent_portal",
+                "health_certificates_portal",
+                "income_documents_portal",
+                "absence_of_parental_care_documents_portal",
+                "kinship_documents_portal"
+            ]
         );
         assert_eq!(c.provided, vec!["application_portal", "income_documents_portal"]);
-        assert_eq!(c.missing, vec!["spouse_consent_portal", "health_certificates_portal", "absence_of_parental_care_documents_portal", "kinship_documents_portal"]);
+        assert_eq!(
+            c.missing,
+            vec![
+                "spouse_consent_portal",
+                "health_certificates_portal",
+                "absence_of_parental_care_documents_portal",
+                "kinship_documents_portal"
+            ]
+        );
         assert!(c.depends_on_answers.is_empty());
         assert!(!c.complete());
     }
@@ -417,7 +456,10 @@ mod tests {
         // A marriage registered abroad: the civil registry has nothing; the child's birth is there.
         let port = InMemoryRegistries(vec![record(Registry::CivilRegistryBirths, CHILD, "birth", None)]);
         let c = check(&port, &married_relative(), &[], &subjects(&[CHILD]), day(2026, 11, 23));
-        assert_eq!(c.obtained_from_registry.iter().map(|o| o.code.as_str()).collect::<Vec<_>>(), vec!["child_birth_certificate_portal"]);
+        assert_eq!(
+            c.obtained_from_registry.iter().map(|o| o.code.as_str()).collect::<Vec<_>>(),
+            vec!["child_birth_certificate_portal"]
+        );
         assert!(c.required_from_applicant.contains(&"marriage_certificate_portal".to_string()));
         assert!(c.missing.contains(&"marriage_certificate_portal".to_string()));
     }
@@ -440,7 +482,11 @@ mod tests {
             record(Registry::CivilRegistryBirths, CHILD, "birth", Some(day(2026, 11, 23))),
         ]);
         let c = check(&port, &married_relative(), &[], &subjects(&[CHILD]), day(2026, 11, 23));
-        assert_eq!(c.obtained_from_registry.iter().map(|o| o.code.as_str()).collect::<Vec<_>>(), vec!["child_birth_certificate_portal"], "valid through its last day");
+        assert_eq!(
+            c.obtained_from_registry.iter().map(|o| o.code.as_str()).collect::<Vec<_>>(),
+            vec!["child_birth_certificate_portal"],
+            "valid through its last day"
+        );
         assert!(c.missing.contains(&"marriage_certificate_portal".to_string()));
     }
 
@@ -451,7 +497,10 @@ mod tests {
         let a = answers(&[("married", "false"), ("child_in_orphan_institution", "true"), ("owns_home", "true")]);
         let c = check(&port, &a, &["application_portal"], &subjects(&[CHILD]), day(2026, 11, 23));
         assert!(c.obtained_from_registry.is_empty(), "a marriage certificate is not needed at all");
-        assert_eq!(c.required_from_applicant, vec!["application_portal", "health_certificates_portal", "income_documents_portal"]);
+        assert_eq!(
+            c.required_from_applicant,
+            vec!["application_portal", "health_certificates_portal", "income_documents_portal"]
+        );
         assert_eq!(c.missing, vec!["health_certificates_portal", "income_documents_portal"]);
         assert_eq!(c.depends_on_answers, vec!["kinship_documents_portal", "training_certificate_portal"]);
     }
@@ -489,12 +538,20 @@ mod tests {
         let (records, _) = gather(&port, &registries_needed(p, Channel::Portal, None), &s);
         let a = answers(&[("married", "false"), ("owns_housing", "true"), ("close_relative_of_child", "true")]);
         let check = intake_check(p, Channel::Portal, None, &a, &[], &records, &s, day(2026, 11, 23));
-        let obtained: Vec<(&str, usize)> = check.obtained_from_registry.iter().map(|o| (o.code.as_str(), o.records.len())).collect();
+        let obtained: Vec<(&str, usize)> =
+            check.obtained_from_registry.iter().map(|o| (o.code.as_str(), o.records.len())).collect();
         assert_eq!(obtained, vec![("criminal_record_certificate", 0), ("dispensary_certificate", 1)]);
         // No real estate record, no birth record: the applicant brings those documents.
         assert_eq!(
             check.required_from_applicant,
-            vec!["application", "close_relatives_consent", "income_certificate", "health_and_dispensary_certificates", "housing_ownership_data", "children_birth_certificates"]
+            vec![
+                "application",
+                "close_relatives_consent",
+                "income_certificate",
+                "health_and_dispensary_certificates",
+                "housing_ownership_data",
+                "children_birth_certificates"
+            ]
         );
         assert_eq!(check.missing, check.required_from_applicant);
     }
@@ -507,10 +564,20 @@ mod tests {
             "married": true, "applicant_relation": "close_relative", "owns_home": false, "unrelated": "x"
         });
         let s = Subjects::of_form(APPLICANT, &form);
-        assert_eq!(s, Subjects { applicant: APPLICANT.into(), spouse: Some("850505400125".into()), children: vec![CHILD.into(), OTHER_CHILD.into()] });
+        assert_eq!(
+            s,
+            Subjects {
+                applicant: APPLICANT.into(),
+                spouse: Some("850505400125".into()),
+                children: vec![CHILD.into(), OTHER_CHILD.into()]
+            }
+        );
         assert_eq!(Registry::CivilRegistryBirths.subjects(&s), vec![CHILD, OTHER_CHILD]);
         assert_eq!(Registry::CivilRegistryMarriages.subjects(&s), vec![APPLICANT]);
         let a = answers_from_form(&guardianship(), &form);
-        assert_eq!(a, answers(&[("married", "true"), ("applicant_relation", "close_relative"), ("owns_home", "false")]));
+        assert_eq!(
+            a,
+            answers(&[("married", "true"), ("applicant_relation", "close_relative"), ("owns_home", "false")])
+        );
     }
 }

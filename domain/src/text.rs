@@ -46,9 +46,8 @@ impl Lang {
             .filter_map(|(i, part)| {
                 let mut pieces = part.split(';');
                 let lang = Lang::parse(pieces.next()?)?;
-                let q = pieces
-                    .find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()))
-                    .unwrap_or(1.0);
+                let q =
+                    pieces.find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok())).unwrap_or(1.0);
                 (q > 0.0).then_some((q, i, lang))
             })
             .collect();
@@ -87,9 +86,7 @@ impl Text {
     /// The text in `lang`, or else in the first language present in the order kk, ru, en: a reader who
     /// asked for a language we lack still gets the law's own words rather than nothing.
     pub fn resolve(&self, lang: Lang) -> &str {
-        self.get(lang)
-            .or_else(|| Lang::ALL.iter().find_map(|l| self.get(*l)))
-            .unwrap_or("")
+        self.get(lang).or_else(|| Lang::ALL.iter().find_map(|l| self.get(*l))).unwrap_or("")
     }
 
     pub fn is_empty(&self) -> bool {

@@ -114,7 +114,9 @@ pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<ApplicationRow>,
 /// transaction rolls back.
 pub fn update(conn: &mut DbConnection, row: &ApplicationRow) -> Result<(), StoreError> {
     let n = diesel::update(
-        applications::table.filter(applications::id.eq(&row.id)).filter(applications::row_version.eq(row.row_version - 1)),
+        applications::table
+            .filter(applications::id.eq(&row.id))
+            .filter(applications::row_version.eq(row.row_version - 1)),
     )
     .set(row)
     .execute(conn)?;
@@ -158,7 +160,11 @@ fn scoped<'a>(who: &Visibility) -> applications::BoxedQuery<'a, crate::db::Multi
 }
 
 /// A page of applications visible to `who`, newest first, and whether more follow.
-pub fn list(conn: &mut DbConnection, who: &Visibility, f: &ListFilter) -> Result<(Vec<ApplicationRow>, bool), StoreError> {
+pub fn list(
+    conn: &mut DbConnection,
+    who: &Visibility,
+    f: &ListFilter,
+) -> Result<(Vec<ApplicationRow>, bool), StoreError> {
     let mut q = scoped(who);
     if let Some(v) = &f.service_key {
         q = q.filter(applications::service_key.eq(v.clone()));

@@ -91,7 +91,11 @@ pub fn insert(conn: &mut DbConnection, row: &ComplaintRow) -> Result<(), StoreEr
 }
 
 /// One complaint, only if the caller may see it.
-pub fn find_visible(conn: &mut DbConnection, id: &str, scope: &ComplaintScope) -> Result<Option<ComplaintRow>, StoreError> {
+pub fn find_visible(
+    conn: &mut DbConnection,
+    id: &str,
+    scope: &ComplaintScope,
+) -> Result<Option<ComplaintRow>, StoreError> {
     Ok(scoped(scope)
         .filter(complaints::id.eq(id.to_string()))
         .select(ComplaintRow::as_select())
@@ -102,9 +106,11 @@ pub fn find_visible(conn: &mut DbConnection, id: &str, scope: &ComplaintScope) -
 /// Writes a changed complaint if nobody changed it since it was read: the row must still carry
 /// `row.row_version - 1`; otherwise [`StoreError::Conflict`] and the caller's transaction rolls back.
 pub fn update(conn: &mut DbConnection, row: &ComplaintRow) -> Result<(), StoreError> {
-    let n = diesel::update(complaints::table.filter(complaints::id.eq(&row.id)).filter(complaints::row_version.eq(row.row_version - 1)))
-        .set(row)
-        .execute(conn)?;
+    let n = diesel::update(
+        complaints::table.filter(complaints::id.eq(&row.id)).filter(complaints::row_version.eq(row.row_version - 1)),
+    )
+    .set(row)
+    .execute(conn)?;
     if n == 1 {
         Ok(())
     } else {
@@ -113,7 +119,11 @@ pub fn update(conn: &mut DbConnection, row: &ComplaintRow) -> Result<(), StoreEr
 }
 
 /// A page of complaints visible in `scope`, newest first, and whether more follow.
-pub fn list(conn: &mut DbConnection, scope: &ComplaintScope, f: &ComplaintFilter) -> Result<(Vec<ComplaintRow>, bool), StoreError> {
+pub fn list(
+    conn: &mut DbConnection,
+    scope: &ComplaintScope,
+    f: &ComplaintFilter,
+) -> Result<(Vec<ComplaintRow>, bool), StoreError> {
     let mut q = scoped(scope);
     if let Some(v) = &f.status {
         q = q.filter(complaints::status.eq(v.clone()));
@@ -131,14 +141,19 @@ pub fn list(conn: &mut DbConnection, scope: &ComplaintScope, f: &ComplaintFilter
         q = q.filter(complaints::id.lt(c.clone()));
     }
     let limit = f.limit.clamp(1, 200);
-    let mut rows: Vec<ComplaintRow> = q.order(complaints::id.desc()).limit(limit + 1).select(ComplaintRow::as_select()).load(conn)?;
+    let mut rows: Vec<ComplaintRow> =
+        q.order(complaints::id.desc()).limit(limit + 1).select(ComplaintRow::as_select()).load(conn)?;
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
     Ok((rows, more))
 }
 
 /// Every complaint visible in `scope` (optionally one provider's), for the monitoring view.
-pub fn all_visible(conn: &mut DbConnection, scope: &ComplaintScope, provider_id: Option<&str>) -> Result<Vec<ComplaintRow>, StoreError> {
+pub fn all_visible(
+    conn: &mut DbConnection,
+    scope: &ComplaintScope,
+    provider_id: Option<&str>,
+) -> Result<Vec<ComplaintRow>, StoreError> {
     let mut q = scoped(scope);
     if let Some(p) = provider_id {
         q = q.filter(complaints::provider_id.eq(p.to_string()));

@@ -95,12 +95,9 @@ impl Database {
         if backend == Backend::Sqlite {
             builder = builder.connection_customizer(Box::new(SqlitePragmas));
         }
-        let pool = builder.build(manager).map_err(|e| StoreError::Setup(format!("cannot connect to the database: {e}")))?;
-        let db = Database {
-            pool,
-            backend,
-            write_lock: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))),
-        };
+        let pool =
+            builder.build(manager).map_err(|e| StoreError::Setup(format!("cannot connect to the database: {e}")))?;
+        let db = Database { pool, backend, write_lock: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))) };
         db.migrate()?;
         Ok(db)
     }

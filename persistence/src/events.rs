@@ -35,7 +35,12 @@ pub fn append(conn: &mut DbConnection, event: &NewEvent) -> Result<(), StoreErro
 }
 
 /// Events after position `after`, oldest first, optionally only one provider's.
-pub fn after(conn: &mut DbConnection, after: i64, provider: Option<&str>, limit: i64) -> Result<Vec<EventRow>, StoreError> {
+pub fn after(
+    conn: &mut DbConnection,
+    after: i64,
+    provider: Option<&str>,
+    limit: i64,
+) -> Result<Vec<EventRow>, StoreError> {
     let mut q = events::table.filter(events::id.gt(after)).into_boxed();
     if let Some(p) = provider {
         q = q.filter(events::provider_id.eq(p.to_string()));

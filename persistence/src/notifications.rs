@@ -41,8 +41,10 @@ pub fn for_recipient(
 
 /// Marks a recipient's notification read; false when it is not theirs.
 pub fn mark_read(conn: &mut DbConnection, iin: &str, id: &str, at: NaiveDateTime) -> Result<bool, StoreError> {
-    let n = diesel::update(notifications::table.filter(notifications::id.eq(id)).filter(notifications::recipient_iin.eq(iin)))
-        .set(notifications::read_at.eq(Some(at)))
-        .execute(conn)?;
+    let n = diesel::update(
+        notifications::table.filter(notifications::id.eq(id)).filter(notifications::recipient_iin.eq(iin)),
+    )
+    .set(notifications::read_at.eq(Some(at)))
+    .execute(conn)?;
     Ok(n == 1)
 }

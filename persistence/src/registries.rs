@@ -44,7 +44,11 @@ impl RegistryRecordRow {
 }
 
 /// Every record `registry` holds about `subject_iin`, oldest first.
-pub fn lookup(conn: &mut DbConnection, registry: Registry, subject_iin: &str) -> Result<Vec<RegistryRecordRow>, StoreError> {
+pub fn lookup(
+    conn: &mut DbConnection,
+    registry: Registry,
+    subject_iin: &str,
+) -> Result<Vec<RegistryRecordRow>, StoreError> {
     Ok(registry_records::table
         .filter(registry_records::registry.eq(registry.code()))
         .filter(registry_records::subject_iin.eq(subject_iin))
@@ -71,7 +75,9 @@ pub fn insert(conn: &mut DbConnection, row: &RegistryRecordRow) -> Result<(), St
 /// Replaces the record `row.id` of `row.registry`; [`StoreError::NotFound`] when there is none.
 pub fn update(conn: &mut DbConnection, row: &RegistryRecordRow) -> Result<(), StoreError> {
     let n = diesel::update(
-        registry_records::table.filter(registry_records::id.eq(&row.id)).filter(registry_records::registry.eq(&row.registry)),
+        registry_records::table
+            .filter(registry_records::id.eq(&row.id))
+            .filter(registry_records::registry.eq(&row.registry)),
     )
     .set(row)
     .execute(conn)?;
@@ -85,7 +91,9 @@ pub fn update(conn: &mut DbConnection, row: &RegistryRecordRow) -> Result<(), St
 /// Deletes the record `id` of `registry`; [`StoreError::NotFound`] when there is none.
 pub fn delete(conn: &mut DbConnection, registry: Registry, id: &str) -> Result<(), StoreError> {
     let n = diesel::delete(
-        registry_records::table.filter(registry_records::id.eq(id)).filter(registry_records::registry.eq(registry.code())),
+        registry_records::table
+            .filter(registry_records::id.eq(id))
+            .filter(registry_records::registry.eq(registry.code())),
     )
     .execute(conn)?;
     if n == 1 {
@@ -124,7 +132,8 @@ impl<'c> EmbeddedRegistries<'c> {
 impl RegistryPort for EmbeddedRegistries<'_> {
     fn lookup(&self, registry: Registry, subject_iin: &str) -> Result<Vec<RegistryRecord>, RegistryError> {
         let mut conn = self.conn.borrow_mut();
-        let rows = lookup(&mut conn, registry, subject_iin).map_err(|e| RegistryError::Unavailable(registry, e.to_string()))?;
+        let rows = lookup(&mut conn, registry, subject_iin)
+            .map_err(|e| RegistryError::Unavailable(registry, e.to_string()))?;
         Ok(rows.iter().filter_map(RegistryRecordRow::to_record).collect())
     }
 }

@@ -14,7 +14,10 @@ pub fn next(conn: &mut DbConnection, counter: &str) -> Result<i64, StoreError> {
             return Ok(counters.filter(name.eq(counter)).select(value).first(conn)?);
         }
         let inserted = savepoint(conn, |c| {
-            diesel::insert_into(counters).values((name.eq(counter), value.eq(1i64))).execute(c).map_err(StoreError::from)
+            diesel::insert_into(counters)
+                .values((name.eq(counter), value.eq(1i64)))
+                .execute(c)
+                .map_err(StoreError::from)
         });
         match inserted {
             Ok(_) => return Ok(1),

@@ -75,7 +75,11 @@ fn postgres_admin_url() -> Option<String> {
         // Named explicitly: it must work, so a broken server fails loudly instead of skipping.
         Ok(v) => Some(v),
         Err(_) => {
-            let reachable = std::net::TcpStream::connect_timeout(&"127.0.0.1:5432".parse().unwrap(), std::time::Duration::from_millis(500)).is_ok()
+            let reachable = std::net::TcpStream::connect_timeout(
+                &"127.0.0.1:5432".parse().unwrap(),
+                std::time::Duration::from_millis(500),
+            )
+            .is_ok()
                 && diesel::PgConnection::establish(LOCAL_POSTGRES).is_ok();
             reachable.then(|| LOCAL_POSTGRES.to_string())
         }

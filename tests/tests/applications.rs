@@ -178,7 +178,12 @@ e2e!(forms_are_checked_against_the_passport_schema, |app| {
     b["form"].as_object_mut().unwrap().remove("personal_data_consent");
     let (s, p) = app.post("/api/v1/applications", Some(&t), &b, None).await;
     assert_eq!(s, 422, "{p}");
-    let fields: Vec<(&str, &str)> = p["errors"].as_array().unwrap().iter().map(|e| (e["field"].as_str().unwrap(), e["rule"].as_str().unwrap())).collect();
+    let fields: Vec<(&str, &str)> = p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["field"].as_str().unwrap(), e["rule"].as_str().unwrap()))
+        .collect();
     assert!(fields.contains(&("form.children[0].iin", "format")), "{p}");
     assert!(fields.contains(&("form.personal_data_consent", "required")), "{p}");
 

@@ -91,9 +91,27 @@ e2e!(year_2026_lists_nauryz_observed_days_and_16_december, |app| {
     assert_eq!(
         listed,
         [
-            "2026-01-01", "2026-01-02", "2026-01-07", "2026-03-08", "2026-03-09", "2026-03-21", "2026-03-22",
-            "2026-03-23", "2026-03-24", "2026-03-25", "2026-05-01", "2026-05-07", "2026-05-09", "2026-05-11",
-            "2026-05-27", "2026-07-06", "2026-08-30", "2026-08-31", "2026-10-25", "2026-10-26", "2026-12-16",
+            "2026-01-01",
+            "2026-01-02",
+            "2026-01-07",
+            "2026-03-08",
+            "2026-03-09",
+            "2026-03-21",
+            "2026-03-22",
+            "2026-03-23",
+            "2026-03-24",
+            "2026-03-25",
+            "2026-05-01",
+            "2026-05-07",
+            "2026-05-09",
+            "2026-05-11",
+            "2026-05-27",
+            "2026-07-06",
+            "2026-08-30",
+            "2026-08-31",
+            "2026-10-25",
+            "2026-10-26",
+            "2026-12-16",
         ]
     );
     assert_eq!(y["working_weekend_days"], json!([]));
@@ -128,7 +146,10 @@ e2e!(year_2024_moves_8_may_to_a_worked_4_may, |app| {
     assert_eq!(worked["working"], true);
     assert_eq!(worked["day_off_moved_to"], "2024-05-08");
     assert_eq!(y["decrees"][0]["id"], "mlsp-2024-05");
-    assert_eq!(y["transfers"], json!([{"day_off": "2024-05-08", "working_day": "2024-05-04", "decree": "mlsp-2024-05"}]));
+    assert_eq!(
+        y["transfers"],
+        json!([{"day_off": "2024-05-08", "working_day": "2024-05-04", "decree": "mlsp-2024-05"}])
+    );
     // The single time zone: +06:00 until 29 February, +05:00 from 1 March 2024.
     assert_eq!(
         y["utc_offsets"],
@@ -161,7 +182,8 @@ e2e!(deadline_from_friday_18_31_on_nauryz, |app| {
     // is the weekend, Monday 24 and Tuesday 25 March are the days off for the 22nd and 23rd, which fell
     // on a weekend. So the filing counts from Wednesday 26 March 09:00, and five working days are
     // 27, 28, 31 March, 1 and 2 April: due Wednesday 2 April 2025, 18:30 local (13:30 UTC).
-    let d = deadline(&app, "en", json!({"start": "2025-03-21T18:31:00+05:00", "value": 5, "unit": "working_days"})).await;
+    let d =
+        deadline(&app, "en", json!({"start": "2025-03-21T18:31:00+05:00", "value": 5, "unit": "working_days"})).await;
     assert_eq!(d["start"], "2025-03-21T13:31:00Z");
     assert_eq!(d["counted_from_local"], "2025-03-26T09:00:00+05:00");
     assert_eq!(d["counted_from"], "2025-03-26T04:00:00Z");
@@ -170,8 +192,13 @@ e2e!(deadline_from_friday_18_31_on_nauryz, |app| {
     assert_eq!(d["due_at"], "2025-04-02T13:30:00Z");
     assert_eq!(d["coverage"], "data");
     assert_eq!(d["unit"], "working_days");
-    let counted: Vec<&str> =
-        d["steps"].as_array().unwrap().iter().filter(|s| s["step"] == "day_counted").map(|s| s["date"].as_str().unwrap()).collect();
+    let counted: Vec<&str> = d["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["step"] == "day_counted")
+        .map(|s| s["date"].as_str().unwrap())
+        .collect();
     assert_eq!(counted, ["2025-03-27", "2025-03-28", "2025-03-31", "2025-04-01", "2025-04-02"]);
     let explanation: Vec<&str> = d["explanation"].as_array().unwrap().iter().map(|l| l.as_str().unwrap()).collect();
     assert_eq!(explanation[0], "Filed at 2025-03-21 18:31 local time (Asia/Almaty, UTC+05:00)");
@@ -181,12 +208,18 @@ e2e!(deadline_from_friday_18_31_on_nauryz, |app| {
 
     // A plain Friday a week earlier: 14 March 2025 at 18:31 is after hours, so it counts from Monday
     // 17 March; 18, 19, 20 March, then Nauryz (21-25 March) is skipped: 26 and 27 March. Due 27 March.
-    let d = deadline(&app, "ru", json!({"start": "2025-03-14T18:31:00+05:00", "value": 5, "unit": "working_days"})).await;
+    let d =
+        deadline(&app, "ru", json!({"start": "2025-03-14T18:31:00+05:00", "value": 5, "unit": "working_days"})).await;
     assert_eq!(d["counted_from_local"], "2025-03-17T09:00:00+05:00");
     assert_eq!(d["due_date"], "2025-03-27");
     assert_eq!(d["due_at"], "2025-03-27T13:30:00Z");
-    let skipped: Vec<&str> =
-        d["steps"].as_array().unwrap().iter().filter(|s| s["step"] == "day_skipped").map(|s| s["date"].as_str().unwrap()).collect();
+    let skipped: Vec<&str> = d["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["step"] == "day_skipped")
+        .map(|s| s["date"].as_str().unwrap())
+        .collect();
     assert_eq!(skipped, ["2025-03-21", "2025-03-22", "2025-03-23", "2025-03-24", "2025-03-25"]);
     assert_eq!(d["lang"], "ru");
     assert!(d["explanation"][1].as_str().unwrap().starts_with("Подано после окончания рабочего времени"), "{d}");
@@ -282,7 +315,10 @@ e2e!(a_new_decree_moves_an_open_applications_due_date, |app| {
     assert_eq!(entry["changes"]["due_date"], json!({"old": "2026-11-30", "new": "2026-12-01"}));
     assert_eq!(entry["changes"]["due_at"], json!({"old": "2026-11-30T13:30:00Z", "new": "2026-12-01T13:30:00Z"}));
     let reason = entry["reason"].as_str().unwrap();
-    assert!(reason.contains("2026") && reason.contains("No 77") && reason.contains("order No 77 of 20 November 2026"), "{reason}");
+    assert!(
+        reason.contains("2026") && reason.contains("No 77") && reason.contains("order No 77 of 20 November 2026"),
+        "{reason}"
+    );
     // Which rule moved it: 25 November, from a working day to the decree's day off.
     let moved_by = &entry["changes"]["calendar"]["days"];
     assert_eq!(moved_by.as_array().unwrap().len(), 1, "{moved_by}");
@@ -298,7 +334,8 @@ e2e!(a_new_decree_moves_an_open_applications_due_date, |app| {
     assert!(feed.iter().any(|e| e["kind"] == "application.due_date_changed" && e["application_id"] == id), "{feed:?}");
 
     // The deadline endpoint counts on the new calendar at once.
-    let d = deadline(&app, "en", json!({"start": "2026-11-23T10:00:00+05:00", "value": 5, "unit": "working_days"})).await;
+    let d =
+        deadline(&app, "en", json!({"start": "2026-11-23T10:00:00+05:00", "value": 5, "unit": "working_days"})).await;
     assert_eq!(d["due_date"], "2026-12-01");
 
     // The same data again moves nothing.
@@ -308,7 +345,9 @@ e2e!(a_new_decree_moves_an_open_applications_due_date, |app| {
 
     // A restarted server replays the change from the database.
     let restarted = app.restarted();
-    let d = deadline(&restarted, "en", json!({"start": "2026-11-23T10:00:00+05:00", "value": 5, "unit": "working_days"})).await;
+    let d =
+        deadline(&restarted, "en", json!({"start": "2026-11-23T10:00:00+05:00", "value": 5, "unit": "working_days"}))
+            .await;
     assert_eq!(d["due_date"], "2026-12-01");
 });
 

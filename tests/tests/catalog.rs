@@ -24,7 +24,8 @@ const ALL_KEYS: [&str; 15] = [
 ];
 
 fn keys(list: &Value) -> Vec<String> {
-    let mut k: Vec<String> = list["items"].as_array().unwrap().iter().map(|i| i["key"].as_str().unwrap().to_string()).collect();
+    let mut k: Vec<String> =
+        list["items"].as_array().unwrap().iter().map(|i| i["key"].as_str().unwrap().to_string()).collect();
     k.sort();
     k
 }
@@ -69,12 +70,20 @@ e2e!(current_versions_carry_the_terms_of_order_414, |app| {
             .collect();
         assert!(!service_terms.is_empty(), "{key} {subtype:?}: no service term");
         for t in service_terms {
-            assert_eq!((t["value"].as_u64().unwrap(), t["unit"].as_str().unwrap()), (value, unit), "{key} {subtype:?}: {t}");
+            assert_eq!(
+                (t["value"].as_u64().unwrap(), t["unit"].as_str().unwrap()),
+                (value, unit),
+                "{key} {subtype:?}: {t}"
+            );
             assert_eq!(t["derived"], false, "{key}: a 2022 term is stated, not derived");
         }
     }
     let (_, p) = app.get("/api/v1/services/guardianship_establishment", None).await;
-    assert_eq!(p["refusal_grounds"].as_array().unwrap().len(), 20, "order 414 lists 20 grounds to refuse establishing guardianship");
+    assert_eq!(
+        p["refusal_grounds"].as_array().unwrap().len(),
+        20,
+        "order 414 lists 20 grounds to refuse establishing guardianship"
+    );
     let (_, p) = app.get("/api/v1/services/guardianship_certificate", None).await;
     assert_eq!(p["automation"]["level"], "fully_automated");
 });
@@ -109,7 +118,13 @@ e2e!(versions_in_force_on_a_date, |app| {
     assert_eq!(versions.iter().filter(|x| x.2).count(), 1, "one version governs");
 
     // Russian texts on request, Kazakh by default, English by Accept-Language.
-    let res = app.client.get(app.url("/api/v1/services/free_school_meals")).header("Accept-Language", "en-GB,en;q=0.9").send().await.unwrap();
+    let res = app
+        .client
+        .get(app.url("/api/v1/services/free_school_meals"))
+        .header("Accept-Language", "en-GB,en;q=0.9")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.headers()["content-language"], "en");
     let (_, kk) = app.get("/api/v1/services/free_school_meals", None).await;
     let (_, ru) = app.get("/api/v1/services/free_school_meals?lang=ru", None).await;
@@ -151,7 +166,13 @@ e2e!(document_checklist_follows_the_answers, |app| {
     let (s, unanswered) = app.get(base, None).await;
     assert_eq!(s, 200, "{unanswered}");
     let codes = |c: &Value, req: &str| -> Vec<String> {
-        c["items"].as_array().unwrap().iter().filter(|i| i["requirement"] == req).map(|i| i["code"].as_str().unwrap().to_string()).collect()
+        c["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|i| i["requirement"] == req)
+            .map(|i| i["code"].as_str().unwrap().to_string())
+            .collect()
     };
     assert!(unanswered["unanswered_questions"].as_array().unwrap().iter().any(|q| q["code"] == "married"));
     let depends = codes(&unanswered, "depends_on_answers");

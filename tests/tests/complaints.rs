@@ -45,7 +45,13 @@ async fn refused_application(app: &TestApp) -> String {
     let (s, a) = act(app, &emp, &format!("{base}/preliminary-refusal"), notice).await;
     assert_eq!(s, 200, "{a}");
     app.clock.set(astana(11, 26, 11, 40));
-    let (s, a) = act(app, &emp, &format!("{base}/hearing"), json!({"applicant_position": "The certificate is genuine.", "held_at": astana(11, 26, 11, 0)})).await;
+    let (s, a) = act(
+        app,
+        &emp,
+        &format!("{base}/hearing"),
+        json!({"applicant_position": "The certificate is genuine.", "held_at": astana(11, 26, 11, 0)}),
+    )
+    .await;
     assert_eq!(s, 200, "{a}");
     let (s, a) = act(app, &emp, &format!("{base}/refuse"), json!({"grounds": ["unreliable_documents"], "motivation": "The certificate contradicts the registry; no new evidence at the hearing."})).await;
     assert_eq!((s, a["status"].as_str()), (200, Some("refused")), "{a}");
@@ -84,7 +90,10 @@ e2e!(complaint_upheld_by_the_review_body_and_re_decided, |app| {
     assert_eq!(c["provider_due_date"], "2026-12-07", "{c}");
     assert_eq!(c["provider_due_at"], "2026-12-07T13:30:00Z", "{c}");
     assert_eq!(c["application_status"], "refused");
-    assert_eq!(term(&c, "forwarding")["source"], "004:179-181 | Order 414, rules para 38: forwarding within 3 working days");
+    assert_eq!(
+        term(&c, "forwarding")["source"],
+        "004:179-181 | Order 414, rules para 38: forwarding within 3 working days"
+    );
     assert!(term(&c, "satisfaction")["source"].as_str().unwrap().starts_with("004:182-185"), "{c}");
     assert!(term(&c, "provider_review")["source"].as_str().unwrap().starts_with("004:186-188"), "{c}");
     assert!(term(&c, "review_body_review")["source"].as_str().unwrap().starts_with("004:189-190"), "{c}");
@@ -94,7 +103,8 @@ e2e!(complaint_upheld_by_the_review_body_and_re_decided, |app| {
     // The same Idempotency-Key and body replay the first complaint; another body is refused.
     let (s, again) = app.post(&path, Some(&applicant), &body, Some("complaint-1")).await;
     assert_eq!((s, again["id"].as_str()), (201, Some(cid.as_str())), "{again}");
-    let (s, p) = app.post(&path, Some(&applicant), &json!({"subject": "action", "text": "other"}), Some("complaint-1")).await;
+    let (s, p) =
+        app.post(&path, Some(&applicant), &json!({"subject": "action", "text": "other"}), Some("complaint-1")).await;
     assert_eq!((s, p["code"].as_str()), (422, Some("idempotency_key_reused")), "{p}");
 
     // Who sees it.
@@ -140,7 +150,11 @@ e2e!(complaint_upheld_by_the_review_body_and_re_decided, |app| {
     assert_eq!(term(&c, "provider_review")["met"], true);
 
     let (s, p) = act(&app, &head, &complaint("forward"), json!({})).await;
-    assert_eq!((s, p["code"].as_str(), p["state"].as_str()), (409, Some("complaint_action_not_allowed_in_state"), Some("forwarded")), "{p}");
+    assert_eq!(
+        (s, p["code"].as_str(), p["state"].as_str()),
+        (409, Some("complaint_action_not_allowed_in_state"), Some("forwarded")),
+        "{p}"
+    );
     assert_eq!(p["allowed_actions"], json!([]));
     let (s, p) = act(&app, &head, &complaint("satisfy"), json!({"reason": "too late"})).await;
     assert_eq!((s, p["state"].as_str()), (409, Some("forwarded")), "{p}");
@@ -156,7 +170,13 @@ e2e!(complaint_upheld_by_the_review_body_and_re_decided, |app| {
 
     // Thursday 10 December: upheld; the application goes back in progress in the same transaction.
     app.clock.set(astana(12, 10, 11, 0));
-    let (s, c) = act(&app, &reviewer, &complaint("decide"), json!({"outcome": "upheld", "reason": "The hearing's evidence was not weighed."})).await;
+    let (s, c) = act(
+        &app,
+        &reviewer,
+        &complaint("decide"),
+        json!({"outcome": "upheld", "reason": "The hearing's evidence was not weighed."}),
+    )
+    .await;
     assert_eq!((s, c["status"].as_str()), (200, Some("upheld")), "{c}");
     assert_eq!(c["reopened"], true);
     assert_eq!(c["resolved_on_time"], true);
@@ -170,14 +190,32 @@ e2e!(complaint_upheld_by_the_review_body_and_re_decided, |app| {
     // Reopened for a new decision: the quashed refusal is no longer the application's decision.
     assert!(a["decision"].is_null() && a["decided_at"].is_null(), "{a}");
     // The employee decides again and approves.
-    let (s, a) = act(&app, &emp, &format!("/api/v1/applications/{id}/approve"), json!({"comment": "re-decided after the complaint"})).await;
+    let (s, a) = act(
+        &app,
+        &emp,
+        &format!("/api/v1/applications/{id}/approve"),
+        json!({"comment": "re-decided after the complaint"}),
+    )
+    .await;
     assert_eq!((s, a["status"].as_str()), (200, Some("approved")), "{a}");
 
     let (_, h) = app.get(&format!("/api/v1/applications/{id}/history"), Some(&applicant)).await;
     let actions: Vec<&str> = h.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert_eq!(
         actions,
-        ["submit", "accept", "assign", "preliminary_refusal", "record_hearing", "refuse", "complaint_filed", "complaint_forwarded", "complaint_upheld", "reopen", "approve"]
+        [
+            "submit",
+            "accept",
+            "assign",
+            "preliminary_refusal",
+            "record_hearing",
+            "refuse",
+            "complaint_filed",
+            "complaint_forwarded",
+            "complaint_upheld",
+            "reopen",
+            "approve"
+        ]
     );
     let filed = &h[6];
     assert_eq!((filed["from_status"].as_str(), filed["to_status"].as_str()), (Some("refused"), Some("refused")));
@@ -187,7 +225,11 @@ e2e!(complaint_upheld_by_the_review_body_and_re_decided, |app| {
 
     let (_, n) = app.get("/api/v1/me/notifications?lang=en&limit=200", Some(&applicant)).await;
     let kinds: Vec<&str> = n["items"].as_array().unwrap().iter().map(|x| x["kind"].as_str().unwrap()).collect();
-    assert_eq!(&kinds[..5], ["status.approved", "status.in_progress", "complaint.upheld", "complaint.forwarded", "complaint.registered"], "{n}");
+    assert_eq!(
+        &kinds[..5],
+        ["status.approved", "status.in_progress", "complaint.upheld", "complaint.forwarded", "complaint.registered"],
+        "{n}"
+    );
     assert!(n["items"][4]["text"].as_str().unwrap().contains("07.12.2026"), "{n}");
     let (_, ru) = app.get("/api/v1/me/notifications?lang=ru", Some(&applicant)).await;
     assert!(ru["items"][2]["text"].as_str().unwrap().contains("удовлетворена"), "{ru}");
@@ -210,12 +252,24 @@ e2e!(provider_satisfies_a_complaint_and_forwards_another_late, |app| {
     let applicant = app.applicant(APPLICANT);
     let head = app.token(Role::Head, "head-1", Some(PROVIDER));
     app.clock.set(astana(11, 30, 10, 0));
-    let (s, c) = act(&app, &applicant, &format!("/api/v1/applications/{id}/complaints"), json!({"subject": "decision", "text": "Refused wrongly."})).await;
+    let (s, c) = act(
+        &app,
+        &applicant,
+        &format!("/api/v1/applications/{id}/complaints"),
+        json!({"subject": "decision", "text": "Refused wrongly."}),
+    )
+    .await;
     assert_eq!(s, 201, "{c}");
     let cid = c["id"].as_str().unwrap();
     // Thursday 3 December 18:00, the last day of the 3: satisfied on time, the refusal reopened.
     app.clock.set(astana(12, 3, 18, 0));
-    let (s, c) = act(&app, &head, &format!("/api/v1/complaints/{cid}/satisfy"), json!({"reason": "The certificate is genuine after all."})).await;
+    let (s, c) = act(
+        &app,
+        &head,
+        &format!("/api/v1/complaints/{cid}/satisfy"),
+        json!({"reason": "The certificate is genuine after all."}),
+    )
+    .await;
     assert_eq!((s, c["status"].as_str()), (200, Some("satisfied")), "{c}");
     assert_eq!((c["resolved_on_time"].as_bool(), c["reopened"].as_bool()), (Some(true), Some(true)), "{c}");
     assert_eq!(term(&c, "satisfaction")["state"], "met");
@@ -229,9 +283,19 @@ e2e!(provider_satisfies_a_complaint_and_forwards_another_late, |app| {
     // 8 December (Fri 4, Mon 7, Tue 8), review by Thursday 10 December; forwarded on Wednesday
     // 9 December, one working day late.
     app.clock.set(astana(12, 3, 18, 10));
-    let (s, c) = act(&app, &applicant, &format!("/api/v1/applications/{id}/complaints"), json!({"subject": "inaction", "text": "Nothing happens."})).await;
+    let (s, c) = act(
+        &app,
+        &applicant,
+        &format!("/api/v1/applications/{id}/complaints"),
+        json!({"subject": "inaction", "text": "Nothing happens."}),
+    )
+    .await;
     assert_eq!((s, c["application_status"].as_str()), (201, Some("in_progress")), "{c}");
-    assert_eq!((c["forward_due_date"].as_str(), c["provider_due_date"].as_str()), (Some("2026-12-08"), Some("2026-12-10")), "{c}");
+    assert_eq!(
+        (c["forward_due_date"].as_str(), c["provider_due_date"].as_str()),
+        (Some("2026-12-08"), Some("2026-12-10")),
+        "{c}"
+    );
     let cid = c["id"].as_str().unwrap();
     app.clock.set(astana(12, 9, 10, 0));
     let (_, c) = app.get(&format!("/api/v1/complaints/{cid}"), Some(&head)).await;
@@ -244,13 +308,29 @@ e2e!(provider_satisfies_a_complaint_and_forwards_another_late, |app| {
     assert_eq!(c["review_due_date"], "2026-12-31", "{c}");
     // Rejected: the application stays as it is.
     let reviewer = app.token(Role::Reviewer, "rev-1", Some("quality-agency"));
-    let (s, c) = act(&app, &reviewer, &format!("/api/v1/complaints/{cid}/decide"), json!({"outcome": "rejected", "reason": "The term had not ended."})).await;
+    let (s, c) = act(
+        &app,
+        &reviewer,
+        &format!("/api/v1/complaints/{cid}/decide"),
+        json!({"outcome": "rejected", "reason": "The term had not ended."}),
+    )
+    .await;
     assert_eq!((s, c["status"].as_str(), c["reopened"].as_bool()), (200, Some("rejected"), Some(false)), "{c}");
     let (_, a) = app.get(&format!("/api/v1/applications/{id}"), Some(&head)).await;
     assert_eq!(a["status"], "in_progress");
     let (_, h) = app.get(&format!("/api/v1/applications/{id}/history"), Some(&head)).await;
     let actions: Vec<&str> = h.as_array().unwrap().iter().skip(6).map(|e| e["action"].as_str().unwrap()).collect();
-    assert_eq!(actions, ["complaint_filed", "complaint_satisfied", "reopen", "complaint_filed", "complaint_forwarded", "complaint_rejected"]);
+    assert_eq!(
+        actions,
+        [
+            "complaint_filed",
+            "complaint_satisfied",
+            "reopen",
+            "complaint_filed",
+            "complaint_forwarded",
+            "complaint_rejected"
+        ]
+    );
 
     // Keyset pagination over the applicant's two complaints.
     let (_, p1) = app.get("/api/v1/complaints?limit=1", Some(&applicant)).await;

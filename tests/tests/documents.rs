@@ -231,7 +231,8 @@ docs_e2e!(refused_uploads, |app| {
     assert_eq!(b["errors"][0]["field"], "requirement_code");
     assert_eq!(b["errors"][0]["rule"], "not_a_document_of_the_passport");
     // Missing fields.
-    let only_code = [Part { name: "requirement_code", file_name: None, content_type: None, bytes: b"birth_certificate" }];
+    let only_code =
+        [Part { name: "requirement_code", file_name: None, content_type: None, bytes: b"birth_certificate" }];
     let (s, b) = upload(&app, &t, &id, &only_code).await;
     assert_eq!(s, 422, "{b}");
     assert_eq!(b["errors"][0]["field"], "file");
@@ -240,7 +241,9 @@ docs_e2e!(refused_uploads, |app| {
     let (_, list) = app.get(&format!("/api/v1/applications/{id}/documents"), Some(&t)).await;
     assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
     // An unknown application is 404.
-    let (s, _) = upload(&app, &t, "00000000-0000-0000-0000-000000000000", &file("birth_certificate", "application/pdf", &pdf())).await;
+    let (s, _) =
+        upload(&app, &t, "00000000-0000-0000-0000-000000000000", &file("birth_certificate", "application/pdf", &pdf()))
+            .await;
     assert_eq!(s, 404);
 });
 
@@ -268,7 +271,10 @@ docs_e2e!(signing_key_and_verifying_a_held_copy, |app| {
     let (s, jwk) = app.get("/api/v1/documents/signing-key", None).await;
     assert_eq!(s, 200, "{jwk}");
     assert_eq!(jwk["kid"], signer.kid());
-    assert_eq!((jwk["kty"].as_str(), jwk["crv"].as_str(), jwk["alg"].as_str()), (Some("OKP"), Some("Ed25519"), Some("EdDSA")));
+    assert_eq!(
+        (jwk["kty"].as_str(), jwk["crv"].as_str(), jwk["alg"].as_str()),
+        (Some("OKP"), Some("Ed25519"), Some("EdDSA"))
+    );
     assert_eq!(jwk["x"], signer.jwk().x);
 
     let doc = result_document();
@@ -284,13 +290,16 @@ docs_e2e!(signing_key_and_verifying_a_held_copy, |app| {
     assert_eq!(v["problems"], json!([]));
 
     // The document as JSON with its detached signature (any key order).
-    let (s, v) = app.post("/api/v1/documents/verify", None, &json!({"document": doc, "signature": detached(&jws)}), None).await;
+    let (s, v) =
+        app.post("/api/v1/documents/verify", None, &json!({"document": doc, "signature": detached(&jws)}), None).await;
     assert_eq!((s, &v["valid"]), (200, &json!(true)), "{v}");
 
     // A tampered payload: one byte of the document changed.
     let mut tampered_doc = doc.clone();
     tampered_doc["registration_number"] = json!("2026-000043");
-    let (s, v) = app.post("/api/v1/documents/verify", None, &json!({"document": tampered_doc, "signature": detached(&jws)}), None).await;
+    let (s, v) = app
+        .post("/api/v1/documents/verify", None, &json!({"document": tampered_doc, "signature": detached(&jws)}), None)
+        .await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["valid"], false);
     assert_eq!(v["problems"][0]["code"], "signature_invalid", "{v}");
@@ -303,7 +312,12 @@ docs_e2e!(signing_key_and_verifying_a_held_copy, |app| {
     let mut sig = base64_url::decode(parts[2]).unwrap();
     sig[10] ^= 0x01;
     let (s, v) = app
-        .post("/api/v1/documents/verify", None, &json!({"jws": format!("{}.{}.{}", parts[0], parts[1], base64_url::encode(&sig))}), None)
+        .post(
+            "/api/v1/documents/verify",
+            None,
+            &json!({"jws": format!("{}.{}.{}", parts[0], parts[1], base64_url::encode(&sig))}),
+            None,
+        )
         .await;
     assert_eq!((s, &v["valid"]), (200, &json!(false)), "{v}");
 
@@ -315,7 +329,13 @@ docs_e2e!(signing_key_and_verifying_a_held_copy, |app| {
     assert!(codes.contains(&"unknown_key") && codes.contains(&"signature_invalid"), "{codes:?}");
 
     // Malformed input is 422.
-    for body in [json!({"jws": "not a jws"}), json!({}), json!({"document": doc}), json!({"jws": jws, "document": doc, "signature": "a..b"}), json!({"jws": 5})] {
+    for body in [
+        json!({"jws": "not a jws"}),
+        json!({}),
+        json!({"document": doc}),
+        json!({"jws": jws, "document": doc, "signature": "a..b"}),
+        json!({"jws": 5}),
+    ] {
         let (s, b) = app.post("/api/v1/documents/verify", None, &body, None).await;
         assert_eq!(s, 422, "{body}: {b}");
     }
@@ -352,6 +372,7 @@ docs_e2e!(retried_uploads_with_the_same_idempotency_key_store_one_document, |app
     let other: Value = other.json().await.unwrap();
     assert_eq!(other["errors"][0]["field"], "header.Idempotency-Key");
     let (_, list) = app.get(&format!("/api/v1/applications/{id}/documents"), Some(&t)).await;
-    let attachments = list.as_array().or(list["items"].as_array()).unwrap().iter().filter(|d| d["kind"] == "attachment").count();
+    let attachments =
+        list.as_array().or(list["items"].as_array()).unwrap().iter().filter(|d| d["kind"] == "attachment").count();
     assert_eq!(attachments, 1);
 });

@@ -43,7 +43,14 @@ e2e!(missing_forged_expired_and_unsigned_tokens_get_401, |app| {
     let (s, b) = app.get("/api/v1/applications", None).await;
     assert_problem(s, &b, 401, "unauthorized");
 
-    let forged = api::auth::mint_hs256("another-secret-0123456789", "900101300123", Role::Applicant, None, 3600, chrono::Utc::now().timestamp());
+    let forged = api::auth::mint_hs256(
+        "another-secret-0123456789",
+        "900101300123",
+        Role::Applicant,
+        None,
+        3600,
+        chrono::Utc::now().timestamp(),
+    );
     let (s, b) = app.get("/api/v1/applications", Some(&forged)).await;
     assert_problem(s, &b, 401, "unauthorized");
 
@@ -55,7 +62,8 @@ e2e!(missing_forged_expired_and_unsigned_tokens_get_401, |app| {
     // alg: none, unsigned.
     use base64_url as b64;
     let header = b64::encode(br#"{"alg":"none","typ":"JWT"}"#);
-    let claims = b64::encode(json!({"sub": "900101300123", "role": "applicant", "exp": 4102444800i64}).to_string().as_bytes());
+    let claims =
+        b64::encode(json!({"sub": "900101300123", "role": "applicant", "exp": 4102444800i64}).to_string().as_bytes());
     let unsigned = format!("{header}.{claims}.");
     let (s, b) = app.get("/api/v1/applications", Some(&unsigned)).await;
     assert_problem(s, &b, 401, "unauthorized");
@@ -86,7 +94,14 @@ e2e!(bad_bodies_name_the_field_and_rule, |app| {
     assert_problem(s, &b, 400, "malformed_json");
 
     // A missing field: 422 naming it.
-    let (s, b) = app.post("/api/v1/applications", Some(&t), &json!({"channel": "portal", "provider_id": "astana-education", "form": {}}), None).await;
+    let (s, b) = app
+        .post(
+            "/api/v1/applications",
+            Some(&t),
+            &json!({"channel": "portal", "provider_id": "astana-education", "form": {}}),
+            None,
+        )
+        .await;
     assert_problem(s, &b, 422, "validation_failed");
     assert_eq!(b["errors"][0]["field"], "service_key");
     assert_eq!(b["errors"][0]["rule"], "required");
@@ -109,12 +124,18 @@ e2e!(bad_bodies_name_the_field_and_rule, |app| {
         .post("/api/v1/applications", Some(&t), &json!({"service_key": "no_such_service", "channel": "state_corporation", "provider_id": "astana-education", "form": {}}), None)
         .await;
     assert_problem(s, &b, 422, "validation_failed");
-    let fields: Vec<(&str, &str)> = b["errors"].as_array().unwrap().iter().map(|e| (e["field"].as_str().unwrap(), e["rule"].as_str().unwrap())).collect();
+    let fields: Vec<(&str, &str)> = b["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["field"].as_str().unwrap(), e["rule"].as_str().unwrap()))
+        .collect();
     assert!(fields.contains(&("service_key", "unknown_service")), "{b}");
     assert!(fields.contains(&("channel", "channel_not_allowed_for_role")), "{b}");
 
     // Wrong content type: 415. Oversized body: 413.
-    let res = app.client.post(app.url("/api/v1/applications")).bearer_auth(&t).body("service_key=x").send().await.unwrap();
+    let res =
+        app.client.post(app.url("/api/v1/applications")).bearer_auth(&t).body("service_key=x").send().await.unwrap();
     let (s, b) = (res.status().as_u16(), res.json::<Value>().await.unwrap());
     assert_problem(s, &b, 415, "unsupported_media_type");
     let huge = json!({"service_key": "foster_family_placement", "channel": "portal", "provider_id": "astana-education", "form": {"notes": "x".repeat(70 * 1024)}});

@@ -54,7 +54,14 @@ e2e!(office_service_with_preliminary_refusal_hearing_and_refusal, |app| {
 
     let (s, p) = act(&app, &emp2, id, "approve", json!({})).await;
     assert_eq!(s, 403, "not the assignee: {p}");
-    let (s, p) = act(&app, &emp, id, "refuse", json!({"grounds": ["unreliable_documents"], "motivation": "no hearing was held yet"})).await;
+    let (s, p) = act(
+        &app,
+        &emp,
+        id,
+        "refuse",
+        json!({"grounds": ["unreliable_documents"], "motivation": "no hearing was held yet"}),
+    )
+    .await;
     assert_eq!(s, 409, "{p}");
     assert_eq!(p["code"], "action_not_allowed_in_state");
     assert_eq!(p["state"], "in_progress");
@@ -88,12 +95,26 @@ e2e!(office_service_with_preliminary_refusal_hearing_and_refusal, |app| {
     assert_eq!((s, a["status"].as_str()), (200, Some("preliminary_refusal")), "{a}");
 
     app.clock.set(astana(26, 11, 40));
-    let (s, a) = act(&app, &emp, id, "hearing", json!({"applicant_position": "I disagree; the certificate is genuine.", "held_at": astana(26, 11, 0)})).await;
+    let (s, a) = act(
+        &app,
+        &emp,
+        id,
+        "hearing",
+        json!({"applicant_position": "I disagree; the certificate is genuine.", "held_at": astana(26, 11, 0)}),
+    )
+    .await;
     assert_eq!((s, a["status"].as_str()), (200, Some("hearing_held")), "{a}");
     // The answer after the hearing is due within 1 working day: Friday 27 November, 18:30 local.
     assert_eq!(a["stage_due_at"], "2026-11-27T13:30:00Z", "{a}");
 
-    let (s, p) = act(&app, &emp, id, "refuse", json!({"grounds": ["court_ban_on_activity"], "motivation": "a ground never put to the applicant"})).await;
+    let (s, p) = act(
+        &app,
+        &emp,
+        id,
+        "refuse",
+        json!({"grounds": ["court_ban_on_activity"], "motivation": "a ground never put to the applicant"}),
+    )
+    .await;
     assert_eq!((s, p["errors"][0]["rule"].as_str()), (422, Some("not_heard")), "{p}");
     let (s, a) = act(&app, &emp, id, "refuse", json!({"grounds": ["unreliable_documents"], "motivation": "The certificate contradicts the registry; no new evidence at the hearing."})).await;
     assert_eq!((s, a["status"].as_str()), (200, Some("refused")), "{a}");
@@ -119,10 +140,22 @@ e2e!(office_service_with_preliminary_refusal_hearing_and_refusal, |app| {
     assert_eq!(v["valid"], true, "{v}");
     assert_eq!(v["registration_number"], a["registration_number"]);
     let (_, docs) = app.get(&format!("/api/v1/applications/{id}/documents"), Some(&applicant)).await;
-    let kinds: Vec<&str> = docs.as_array().or(docs["items"].as_array()).unwrap().iter().filter_map(|d| d["result_kind"].as_str()).collect();
+    let kinds: Vec<&str> = docs
+        .as_array()
+        .or(docs["items"].as_array())
+        .unwrap()
+        .iter()
+        .filter_map(|d| d["result_kind"].as_str())
+        .collect();
     assert!(kinds.contains(&"preliminary_refusal_notice") && kinds.contains(&"motivated_refusal"), "{docs}");
     // A tampered copy fails verification.
-    let res = app.client.get(app.url(&format!("/api/v1/documents/{doc}?format=jws"))).bearer_auth(&applicant).send().await.unwrap();
+    let res = app
+        .client
+        .get(app.url(&format!("/api/v1/documents/{doc}?format=jws")))
+        .bearer_auth(&applicant)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status().as_u16(), 200);
     let jws = res.text().await.unwrap();
     assert_eq!(jws.split('.').count(), 3, "{jws}");
@@ -158,7 +191,15 @@ e2e!(two_concurrent_decisions_one_wins, |app| {
     // A stale ETag is refused outright.
     let (_, now) = app.get(&format!("/api/v1/applications/{id}"), Some(&head)).await;
     assert_eq!(now["status"], "approved");
-    let res = app.client.post(app.url(&format!("/api/v1/applications/{id}/withdraw"))).bearer_auth(app.applicant(APPLICANT)).header("If-Match", "\"1\"").json(&json!({})).send().await.unwrap();
+    let res = app
+        .client
+        .post(app.url(&format!("/api/v1/applications/{id}/withdraw")))
+        .bearer_auth(app.applicant(APPLICANT))
+        .header("If-Match", "\"1\"")
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status().as_u16(), 412);
 });
 
@@ -185,7 +226,14 @@ e2e!(state_corporation_intake_refused_for_a_missing_document, |app| {
     assert_eq!((s, p["errors"][0]["field"].as_str()), (422, Some("missing_documents[0]")), "{p}");
     let (s, p) = act(&app, &operator, id, "refuse-intake", json!({})).await;
     assert_eq!(s, 422, "{p}");
-    let (s, a) = act(&app, &operator, id, "refuse-intake", json!({"missing_documents": ["medical_certificate"], "comment": "no form 079/у"})).await;
+    let (s, a) = act(
+        &app,
+        &operator,
+        id,
+        "refuse-intake",
+        json!({"missing_documents": ["medical_certificate"], "comment": "no form 079/у"}),
+    )
+    .await;
     assert_eq!((s, a["status"].as_str()), (200, Some("refused_at_intake")), "{a}");
     let receipt = &a["decision"];
     assert_eq!(receipt["missing_documents"][0]["code"], "medical_certificate", "{a}");
@@ -244,11 +292,18 @@ e2e!(automated_certificate_is_decided_by_the_system_from_the_registry, |app| {
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| (e["action"].as_str().unwrap(), e["actor"]["sub"].as_str().unwrap(), e["actor"]["role"].as_str().unwrap()))
+        .map(|e| {
+            (e["action"].as_str().unwrap(), e["actor"]["sub"].as_str().unwrap(), e["actor"]["role"].as_str().unwrap())
+        })
         .collect();
     assert_eq!(
         steps,
-        [("submit", "900101300126", "applicant"), ("accept", "system", "system"), ("assign", "system", "system"), ("approve", "system", "system")]
+        [
+            ("submit", "900101300126", "applicant"),
+            ("accept", "system", "system"),
+            ("assign", "system", "system"),
+            ("approve", "system", "system")
+        ]
     );
     let doc = h.as_array().unwrap().last().unwrap()["changes"]["document"]["new"]["id"].as_str().unwrap().to_string();
     let (_, v) = app.get(&format!("/api/v1/documents/{doc}/verify"), None).await;
@@ -273,22 +328,39 @@ e2e!(internal_stages_are_tracked_against_their_own_terms, |app| {
     let id = a["id"].as_str().unwrap();
     let head = app.token(Role::Head, "head-1", Some("children-rights-committee"));
     act(&app, &head, id, "accept", json!({})).await;
-    let stage = |actions: &Value, code: &str| actions["stage_deadlines"].as_array().unwrap().iter().find(|s| s["code"] == code).cloned().unwrap();
+    let stage = |actions: &Value, code: &str| {
+        actions["stage_deadlines"].as_array().unwrap().iter().find(|s| s["code"] == code).cloned().unwrap()
+    };
 
     let (_, actions) = app.get(&format!("/api/v1/applications/{id}/actions"), Some(&head)).await;
     assert_eq!(stage(&actions, "send_to_state_bodies")["due_at"], "2026-11-25T13:30:00Z");
     assert_eq!(stage(&actions, "state_bodies_conclusion")["state"], "awaiting_start");
 
     app.clock.set(astana(25, 11, 0));
-    let (s, _) = act(&app, &head, id, "stage-events", json!({"term": "send_to_state_bodies", "event": "completed", "at": astana(24, 16, 0)})).await;
+    let (s, _) = act(
+        &app,
+        &head,
+        id,
+        "stage-events",
+        json!({"term": "send_to_state_bodies", "event": "completed", "at": astana(24, 16, 0)}),
+    )
+    .await;
     assert_eq!(s, 200);
-    let (s, _) = act(&app, &head, id, "stage-events", json!({"term": "state_bodies_conclusion", "event": "started"})).await;
+    let (s, _) =
+        act(&app, &head, id, "stage-events", json!({"term": "state_bodies_conclusion", "event": "started"})).await;
     assert_eq!(s, 200);
     let (s, p) = act(&app, &head, id, "stage-events", json!({"term": "no_such_term", "event": "started"})).await;
     assert_eq!((s, p["errors"][0]["field"].as_str()), (422, Some("term")), "{p}");
     let (s, p) = act(&app, &head, id, "stage-events", json!({"term": "send_to_state_bodies", "event": "paused"})).await;
     assert_eq!((s, p["errors"][0]["field"].as_str()), (422, Some("event")), "{p}");
-    let (s, _) = act(&app, &app.applicant(APPLICANT), id, "stage-events", json!({"term": "send_to_state_bodies", "event": "started"})).await;
+    let (s, _) = act(
+        &app,
+        &app.applicant(APPLICANT),
+        id,
+        "stage-events",
+        json!({"term": "send_to_state_bodies", "event": "started"}),
+    )
+    .await;
     assert_eq!(s, 403);
 
     let (_, actions) = app.get(&format!("/api/v1/applications/{id}/actions"), Some(&head)).await;

@@ -84,7 +84,11 @@ e2e!(overdue_and_at_risk_per_provider, |app| {
     assert_eq!(m["by_status"]["submitted"], 0);
     let svc = &m["services"][0];
     assert_eq!(svc["service_key"], "free_school_meals");
-    assert_eq!((svc["applications"].as_i64(), svc["open"].as_i64(), svc["decided"].as_i64()), (Some(2), Some(1), Some(1)), "{svc}");
+    assert_eq!(
+        (svc["applications"].as_i64(), svc["open"].as_i64(), svc["decided"].as_i64()),
+        (Some(2), Some(1), Some(1)),
+        "{svc}"
+    );
     assert_eq!(svc["decided_on_time"], 1);
     assert_eq!(svc["on_time_share"], 1.0);
     // Filed Monday 23, decided Wednesday 25: 2 working days, against a term of 5.
@@ -119,7 +123,12 @@ e2e!(overdue_and_at_risk_per_provider, |app| {
     // Filters: the filing date and the service.
     let (_, none) = app.get("/api/v1/monitoring/applications?from=2026-11-24", Some(&reviewer)).await;
     assert_eq!(none["total"], 0, "{none}");
-    let (_, day) = app.get("/api/v1/monitoring/applications?from=2026-11-23&to=2026-11-23&service_key=free_school_meals", Some(&reviewer)).await;
+    let (_, day) = app
+        .get(
+            "/api/v1/monitoring/applications?from=2026-11-23&to=2026-11-23&service_key=free_school_meals",
+            Some(&reviewer),
+        )
+        .await;
     assert_eq!(day["total"], 3);
     let (s, p) = app.get("/api/v1/monitoring/applications?from=2026-11-31", Some(&reviewer)).await;
     assert_eq!((s, p["errors"][0]["field"].as_str()), (400, Some("query.from")), "{p}");
@@ -127,11 +136,22 @@ e2e!(overdue_and_at_risk_per_provider, |app| {
     assert_eq!(s, 403);
 
     // Complaints per service, from the complaints table.
-    let (s, c) = app.post(&format!("/api/v1/applications/{late_id}/complaints"), Some(&app.applicant(APPLICANT)), &json!({"subject": "inaction", "text": "The term has ended."}), None).await;
+    let (s, c) = app
+        .post(
+            &format!("/api/v1/applications/{late_id}/complaints"),
+            Some(&app.applicant(APPLICANT)),
+            &json!({"subject": "inaction", "text": "The term has ended."}),
+            None,
+        )
+        .await;
     assert_eq!(s, 201, "{c}");
     let (_, m) = app.get("/api/v1/monitoring/applications", Some(&head)).await;
-    assert_eq!(m["complaints"], json!([{"service_key": "free_school_meals", "total": 1,
-        "by_status": {"forwarded": 0, "registered": 1, "rejected": 0, "satisfied": 0, "upheld": 0}}]), "{m}");
+    assert_eq!(
+        m["complaints"],
+        json!([{"service_key": "free_school_meals", "total": 1,
+        "by_status": {"forwarded": 0, "registered": 1, "rejected": 0, "satisfied": 0, "upheld": 0}}]),
+        "{m}"
+    );
     let (_, other) = app.get("/api/v1/monitoring/applications", Some(&almaty_head)).await;
     assert_eq!(other["complaints"], json!([]));
 });

@@ -50,7 +50,9 @@ fn fields(problem: &Value) -> Vec<(String, String)> {
 }
 
 e2e!(staff_look_up_people_in_the_registries, |app| {
-    let (s, births) = app.get(&format!("/api/v1/registries/civil_registry_births/records?subject_iin={CHILD}"), Some(&employee(&app))).await;
+    let (s, births) = app
+        .get(&format!("/api/v1/registries/civil_registry_births/records?subject_iin={CHILD}"), Some(&employee(&app)))
+        .await;
     assert_eq!(s, 200, "{births}");
     let births = births.as_array().unwrap();
     assert_eq!(births.len(), 1);
@@ -63,7 +65,8 @@ e2e!(staff_look_up_people_in_the_registries, |app| {
 
     // The guardianship the fully automated guardianship certificate is decided from.
     let operator = app.token(Role::Operator, "op-1", Some("gfc-astana-1"));
-    let (s, g) = app.get(&format!("/api/v1/registries/family_registers/records?subject_iin={GUARDIAN}"), Some(&operator)).await;
+    let (s, g) =
+        app.get(&format!("/api/v1/registries/family_registers/records?subject_iin={GUARDIAN}"), Some(&operator)).await;
     assert_eq!(s, 200, "{g}");
     assert_eq!(g.as_array().unwrap().len(), 1);
     assert_eq!(g[0]["kind"], "guardianship");
@@ -76,11 +79,15 @@ e2e!(staff_look_up_people_in_the_registries, |app| {
     assert_eq!(s, 200);
     assert_eq!(p[0]["kind"], "person");
     // No record: an empty list, not an error.
-    let (s, none) = app.get(&format!("/api/v1/registries/civil_registry_marriages/records?subject_iin={GUARDIAN}"), Some(&admin(&app))).await;
+    let (s, none) = app
+        .get(&format!("/api/v1/registries/civil_registry_marriages/records?subject_iin={GUARDIAN}"), Some(&admin(&app)))
+        .await;
     assert_eq!((s, none), (200, json!([])));
 
     // Applicants do not read registries; nor does anyone unauthenticated.
-    let (s, b) = app.get(&format!("/api/v1/registries/persons/records?subject_iin={GUARDIAN}"), Some(&app.applicant(GUARDIAN))).await;
+    let (s, b) = app
+        .get(&format!("/api/v1/registries/persons/records?subject_iin={GUARDIAN}"), Some(&app.applicant(GUARDIAN)))
+        .await;
     assert_eq!(s, 403, "{b}");
     assert_eq!(b["code"], "forbidden");
     let (s, _) = app.get(&format!("/api/v1/registries/persons/records?subject_iin={GUARDIAN}"), None).await;
@@ -103,7 +110,14 @@ e2e!(bad_iins_and_registry_names_get_422_naming_the_field, |app| {
     assert_eq!(s, 422);
     assert_eq!(fields(&b), vec![("query.subject_iin".to_string(), "required".to_string())]);
 
-    let (s, b) = send(&app, "POST", "/api/v1/registries/persons/records", &admin(&app), Some(&json!({"subject_iin": "901301300126", "kind": "Person!", "data": []}))).await;
+    let (s, b) = send(
+        &app,
+        "POST",
+        "/api/v1/registries/persons/records",
+        &admin(&app),
+        Some(&json!({"subject_iin": "901301300126", "kind": "Person!", "data": []})),
+    )
+    .await;
     assert_eq!(s, 422, "{b}");
     assert_eq!(
         fields(&b),
@@ -113,7 +127,14 @@ e2e!(bad_iins_and_registry_names_get_422_naming_the_field, |app| {
             ("data".to_string(), "type".to_string())
         ]
     );
-    let (s, b) = send(&app, "POST", "/api/v1/registries/persons/records", &admin(&app), Some(&json!({"subject_iin": GUARDIAN, "kind": "person"}))).await;
+    let (s, b) = send(
+        &app,
+        "POST",
+        "/api/v1/registries/persons/records",
+        &admin(&app),
+        Some(&json!({"subject_iin": GUARDIAN, "kind": "person"})),
+    )
+    .await;
     assert_eq!(s, 422);
     assert_eq!(fields(&b), vec![("data".to_string(), "required".to_string())]);
 });
@@ -123,10 +144,12 @@ e2e!(administrators_add_change_and_delete_records, |app| {
     let record = json!({"subject_iin": GUARDIAN, "kind": "marriage", "data": {"record_number": "АЗ-2026-000101", "registered_on": "2026-10-10"}});
     // Only administrators edit.
     for who in [employee(&app), app.applicant(GUARDIAN)] {
-        let (s, _) = send(&app, "POST", "/api/v1/registries/civil_registry_marriages/records", &who, Some(&record)).await;
+        let (s, _) =
+            send(&app, "POST", "/api/v1/registries/civil_registry_marriages/records", &who, Some(&record)).await;
         assert_eq!(s, 403);
     }
-    let (s, created) = send(&app, "POST", "/api/v1/registries/civil_registry_marriages/records", &a, Some(&record)).await;
+    let (s, created) =
+        send(&app, "POST", "/api/v1/registries/civil_registry_marriages/records", &a, Some(&record)).await;
     assert_eq!(s, 201, "{created}");
     assert_eq!(created["updated_by"], "admin-1");
     assert_eq!(created["updated_at"], "2026-11-23T05:00:00Z");
@@ -248,7 +271,8 @@ e2e!(intake_check_takes_registry_documents_off_the_applicants_list, |app| {
     let path = format!("/api/v1/applications/{unmarried_in_registry}/intake-check");
     let (s, c) = app.get(&path, Some(&emp)).await;
     assert_eq!(s, 200, "{c}");
-    let obtained: Vec<&str> = c["obtained_from_registry"].as_array().unwrap().iter().map(|o| o["code"].as_str().unwrap()).collect();
+    let obtained: Vec<&str> =
+        c["obtained_from_registry"].as_array().unwrap().iter().map(|o| o["code"].as_str().unwrap()).collect();
     assert_eq!(obtained, vec!["child_birth_certificate_portal"]);
     assert_eq!(
         codes(&c["required_from_applicant"]),

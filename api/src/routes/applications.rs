@@ -194,7 +194,8 @@ fn body_hash(body: &SubmitApplication) -> String {
 
 pub fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     let Some(v) = req.headers().get("Idempotency-Key") else { return Ok(None) };
-    let key = v.to_str().map_err(|_| ApiError::field("header.Idempotency-Key", "format", "must be visible ASCII"))?.trim();
+    let key =
+        v.to_str().map_err(|_| ApiError::field("header.Idempotency-Key", "format", "must be visible ASCII"))?.trim();
     if key.is_empty() || key.len() > 255 {
         return Err(ApiError::field("header.Idempotency-Key", "length", "must be 1 to 255 characters"));
     }
@@ -246,13 +247,19 @@ fn check_submission(
             errors.push(FieldError::new(
                 "channel",
                 "channel_not_offered",
-                format!("`{}` is offered through: {}", p.key, p.channels.iter().map(|c| c.code()).collect::<Vec<_>>().join(", ")),
+                format!(
+                    "`{}` is offered through: {}",
+                    p.key,
+                    p.channels.iter().map(|c| c.code()).collect::<Vec<_>>().join(", ")
+                ),
             ));
         }
     }
     if let Some(p) = passport {
         match (&body.subtype, p.subtypes.is_empty()) {
-            (Some(_), true) => errors.push(FieldError::new("subtype", "not_applicable", "this service has no subtypes")),
+            (Some(_), true) => {
+                errors.push(FieldError::new("subtype", "not_applicable", "this service has no subtypes"))
+            }
             (None, false) => errors.push(FieldError::new(
                 "subtype",
                 "required",
@@ -271,7 +278,11 @@ fn check_submission(
         }
         (Role::Applicant, _) => who.sub.clone(),
         (_, None) => {
-            errors.push(FieldError::new("applicant_iin", "required", "staff filing for a person must give the person's IIN"));
+            errors.push(FieldError::new(
+                "applicant_iin",
+                "required",
+                "staff filing for a person must give the person's IIN",
+            ));
             String::new()
         }
         (_, Some(iin)) => match Iin::parse(iin) {
@@ -288,7 +299,11 @@ fn check_submission(
         }
         if let Some(until) = r.power_of_attorney.valid_until {
             if until < r.power_of_attorney.issued_on {
-                errors.push(FieldError::new("representative.power_of_attorney.valid_until", "after_issue", "cannot precede the issue date"));
+                errors.push(FieldError::new(
+                    "representative.power_of_attorney.valid_until",
+                    "after_issue",
+                    "cannot precede the issue date",
+                ));
             }
         }
     }
@@ -298,7 +313,11 @@ fn check_submission(
         errors.extend(check_form(p, body, &applicant_iin)?);
     }
     if matches!(who.role, Role::Employee | Role::Head) && body.provider_id != who.org() {
-        errors.push(FieldError::new("provider_id", "own_organization", "provider staff file applications to their own organisation"));
+        errors.push(FieldError::new(
+            "provider_id",
+            "own_organization",
+            "provider staff file applications to their own organisation",
+        ));
     }
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
@@ -340,22 +359,34 @@ fn check_form(p: &Passport, body: &SubmitApplication, applicant_iin: &str) -> Re
         .collect();
     if let Some(iin) = body.form.pointer("/applicant/iin").and_then(|v| v.as_str()) {
         if !applicant_iin.is_empty() && iin != applicant_iin {
-            errors.push(FieldError::new("form.applicant.iin", "must_match_applicant", "the form's applicant must be the person the application is filed for"));
+            errors.push(FieldError::new(
+                "form.applicant.iin",
+                "must_match_applicant",
+                "the form's applicant must be the person the application is filed for",
+            ));
         }
     }
     if let Some(sub) = body.form.get("subtype").and_then(|v| v.as_str()) {
         if body.subtype.as_deref().is_some_and(|s| s != sub) {
-            errors.push(FieldError::new("form.subtype", "must_match_subtype", "the form's subtype differs from `subtype`"));
+            errors.push(FieldError::new(
+                "form.subtype",
+                "must_match_subtype",
+                "the form's subtype differs from `subtype`",
+            ));
         }
     }
     Ok(errors)
 }
 
 /// The passport a new application binds to: the version in force on the filing date.
-fn passport_for<'a>(catalog: &'a domain::catalog::Catalog, key: &str, on: NaiveDate) -> Result<&'a Passport, FieldError> {
-    let service = catalog
-        .service(key)
-        .ok_or_else(|| FieldError::new("service_key", "unknown_service", format!("no service `{key}`; see GET /api/v1/services")))?;
+fn passport_for<'a>(
+    catalog: &'a domain::catalog::Catalog,
+    key: &str,
+    on: NaiveDate,
+) -> Result<&'a Passport, FieldError> {
+    let service = catalog.service(key).ok_or_else(|| {
+        FieldError::new("service_key", "unknown_service", format!("no service `{key}`; see GET /api/v1/services"))
+    })?;
     service.in_force(on).filter(|p| p.accepts_applications()).ok_or_else(|| {
         FieldError::new(
             "service_key",
@@ -633,7 +664,8 @@ pub async fn list_applications(
     let scope = visibility(&who);
     let (rows, more) = web::block(move || state.db.read(|c| repo::list(c, &scope, &filter))).await??;
     let next_cursor = if more { rows.last().map(|r| r.id.clone()) } else { None };
-    Ok(HttpResponse::Ok().json(ApplicationPage { items: rows.into_iter().map(ApplicationView::from_row).collect(), next_cursor }))
+    Ok(HttpResponse::Ok()
+        .json(ApplicationPage { items: rows.into_iter().map(ApplicationView::from_row).collect(), next_cursor }))
 }
 
 /// Who made a change.

@@ -100,11 +100,7 @@ fn max_value(unit: TermUnit) -> u32 {
 fn check_year(year: &str) -> Result<i32, ApiError> {
     let y: i32 = year.parse().map_err(|_| ApiError::field("year", "type", "must be a year, e.g. 2026"))?;
     if !YEARS.contains(&y) {
-        return Err(ApiError::field(
-            "year",
-            "range",
-            format!("must be between {} and {}", YEARS.start(), YEARS.end()),
-        ));
+        return Err(ApiError::field("year", "range", format!("must be between {} and {}", YEARS.start(), YEARS.end())));
     }
     Ok(y)
 }
@@ -192,7 +188,8 @@ pub struct DayView {
 
 impl DayView {
     fn new(d: &DayInfo, lang: Lang) -> Self {
-        let kind = serde_json::to_value(&d.kind).ok().and_then(|v| v["kind"].as_str().map(String::from)).unwrap_or_default();
+        let kind =
+            serde_json::to_value(&d.kind).ok().and_then(|v| v["kind"].as_str().map(String::from)).unwrap_or_default();
         let mut view = DayView {
             date: d.date,
             weekday: d.date.format("%a").to_string().to_ascii_lowercase(),
@@ -376,7 +373,11 @@ impl CalendarYearView {
                 .map(|y| {
                     y.transfers
                         .iter()
-                        .map(|t| TransferInput { day_off: t.day_off, working_day: t.working_day, decree: t.decree.clone() })
+                        .map(|t| TransferInput {
+                            day_off: t.day_off,
+                            working_day: t.working_day,
+                            decree: t.decree.clone(),
+                        })
                         .collect()
                 })
                 .unwrap_or_default(),
@@ -531,7 +532,11 @@ pub async fn compute_deadline(
         ));
     }
     if body.value > max_value(body.unit) {
-        errors.push(FieldError::new("value", "range", format!("at most {} {}", max_value(body.unit), body.unit.code())));
+        errors.push(FieldError::new(
+            "value",
+            "range",
+            format!("at most {} {}", max_value(body.unit), body.unit.code()),
+        ));
     }
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
@@ -619,10 +624,8 @@ impl CalendarYearChange {
 fn calendar_error(e: CalendarError, data: &YearData) -> ApiError {
     let message = e.to_string();
     let mut field = "body".to_string();
-    if let Some(i) = data
-        .transfers
-        .iter()
-        .position(|t| message.contains(&format!("transfer {} / {}:", t.day_off, t.working_day)))
+    if let Some(i) =
+        data.transfers.iter().position(|t| message.contains(&format!("transfer {} / {}:", t.day_off, t.working_day)))
     {
         let part = if message.contains("cites no decree") {
             ".decree"
@@ -810,7 +813,12 @@ fn recompute_open_applications(
 
 /// The days between the filing and the later due date that the change made something else: what
 /// moved the date (e.g. the new transferred day off, with its decree).
-fn days_that_moved(current: &BusinessCalendar, next: &BusinessCalendar, old: &ApplicationRow, new: &ApplicationRow) -> Vec<Value> {
+fn days_that_moved(
+    current: &BusinessCalendar,
+    next: &BusinessCalendar,
+    old: &ApplicationRow,
+    new: &ApplicationRow,
+) -> Vec<Value> {
     let from = next.to_local(old.submitted_at.and_utc()).date();
     let to = old.due_date.max(new.due_date);
     from.iter_days()
@@ -933,8 +941,16 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let db = persistence::Database::connect(&dir.join("app.db").to_string_lossy(), 2).unwrap();
         let at = date(2026, 11, 23).and_hms_opt(5, 0, 0).unwrap();
-        let first = year_2026_with(vec![Transfer { day_off: date(2026, 11, 25), working_day: date(2026, 12, 19), decree: "mlsp-2026-11".into() }]);
-        let second = year_2026_with(vec![Transfer { day_off: date(2026, 11, 27), working_day: date(2026, 12, 19), decree: "mlsp-2026-11".into() }]);
+        let first = year_2026_with(vec![Transfer {
+            day_off: date(2026, 11, 25),
+            working_day: date(2026, 12, 19),
+            decree: "mlsp-2026-11".into(),
+        }]);
+        let second = year_2026_with(vec![Transfer {
+            day_off: date(2026, 11, 27),
+            working_day: date(2026, 12, 19),
+            decree: "mlsp-2026-11".into(),
+        }]);
         db.write(|c| {
             persistence::calendar::insert(c, &change("0001", &first, at))?;
             persistence::calendar::insert(c, &change("0002", &second, at))
@@ -959,7 +975,8 @@ mod tests {
 
     #[test]
     fn calendar_errors_name_the_field() {
-        let ok = Transfer { day_off: date(2026, 11, 25), working_day: date(2026, 12, 19), decree: "mlsp-2026-11".into() };
+        let ok =
+            Transfer { day_off: date(2026, 11, 25), working_day: date(2026, 12, 19), decree: "mlsp-2026-11".into() };
         let saturday_off = Transfer { day_off: date(2026, 11, 28), ..ok.clone() };
         assert_eq!(field_of(&year_2026_with(vec![ok.clone(), saturday_off])), "transfers[1].day_off");
         let friday_worked = Transfer { working_day: date(2026, 12, 18), ..ok.clone() };
@@ -974,7 +991,8 @@ mod tests {
     #[test]
     fn offsets_follow_the_2024_single_zone() {
         let cal = BusinessCalendar::kazakhstan();
-        let offsets: Vec<(NaiveDate, String)> = utc_offsets(cal, 2024).into_iter().map(|p| (p.from, p.utc_offset)).collect();
+        let offsets: Vec<(NaiveDate, String)> =
+            utc_offsets(cal, 2024).into_iter().map(|p| (p.from, p.utc_offset)).collect();
         assert_eq!(offsets, vec![(date(2024, 1, 1), "+06:00".to_string()), (date(2024, 3, 1), "+05:00".to_string())]);
     }
 }

@@ -40,11 +40,15 @@ use crate::state::AppState;
 pub const REVIEW_BODY: &str = "quality-agency";
 
 /// Where paragraph 38 says each thing (order No 414, seed 004).
-pub const SOURCE_FILING: &str = "004:170-174 | Order 414, rules para 38: a complaint goes to the provider's head or the review body";
+pub const SOURCE_FILING: &str =
+    "004:170-174 | Order 414, rules para 38: a complaint goes to the provider's head or the review body";
 pub const SOURCE_FORWARDING: &str = "004:179-181 | Order 414, rules para 38: forwarding within 3 working days";
-pub const SOURCE_SATISFACTION: &str = "004:182-185 | Order 414, rules para 38: not forwarded when fully satisfied within 3 working days";
-pub const SOURCE_PROVIDER_REVIEW: &str = "004:186-188 | Order 414, rules para 38: review by the provider within 5 working days of registration";
-pub const SOURCE_REVIEW_BODY: &str = "004:189-190 | Order 414, rules para 38: review by the review body within 15 working days of registration";
+pub const SOURCE_SATISFACTION: &str =
+    "004:182-185 | Order 414, rules para 38: not forwarded when fully satisfied within 3 working days";
+pub const SOURCE_PROVIDER_REVIEW: &str =
+    "004:186-188 | Order 414, rules para 38: review by the provider within 5 working days of registration";
+pub const SOURCE_REVIEW_BODY: &str =
+    "004:189-190 | Order 414, rules para 38: review by the review body within 15 working days of registration";
 
 const SUBJECTS: [&str; 3] = ["decision", "action", "inaction"];
 pub const STATUSES: [&str; 5] = ["registered", "satisfied", "forwarded", "upheld", "rejected"];
@@ -186,7 +190,9 @@ pub struct ComplaintView {
     /// What the caller may do now (`satisfy`, `forward`, `decide`).
     pub allowed_actions: Vec<String>,
     /// Where the law says who receives a complaint.
-    #[schema(example = "004:170-174 | Order 414, rules para 38: a complaint goes to the provider's head or the review body")]
+    #[schema(
+        example = "004:170-174 | Order 414, rules para 38: a complaint goes to the provider's head or the review body"
+    )]
     pub filing_source: String,
     pub version: i64,
 }
@@ -195,7 +201,12 @@ fn utc(d: NaiveDateTime) -> DateTime<Utc> {
     d.and_utc()
 }
 
-fn term_state(done: Option<NaiveDateTime>, due: Option<NaiveDateTime>, applicable: bool, now: NaiveDateTime) -> (String, Option<bool>) {
+fn term_state(
+    done: Option<NaiveDateTime>,
+    due: Option<NaiveDateTime>,
+    applicable: bool,
+    now: NaiveDateTime,
+) -> (String, Option<bool>) {
     match (applicable, done, due) {
         (false, _, _) => ("not_applicable".into(), None),
         (true, Some(at), Some(due)) => {
@@ -217,7 +228,12 @@ impl ComplaintView {
         let forwarded = r.forwarded_at.is_some();
         let decided_by_body = matches!(r.status.as_str(), "upheld" | "rejected");
         let provider_acted = if satisfied { r.resolved_at } else { r.forwarded_at };
-        let mk = |code: &str, t: &AppliedTerm, source: String, due: Option<NaiveDateTime>, due_date: Option<NaiveDate>, st: (String, Option<bool>)| ComplaintTermView {
+        let mk = |code: &str,
+                  t: &AppliedTerm,
+                  source: String,
+                  due: Option<NaiveDateTime>,
+                  due_date: Option<NaiveDate>,
+                  st: (String, Option<bool>)| ComplaintTermView {
             code: code.into(),
             value: t.value,
             unit: t.unit.code().into(),
@@ -227,7 +243,8 @@ impl ComplaintView {
             met: st.1,
             source,
         };
-        let satisfaction_source = if fwd.source == SOURCE_FORWARDING { SOURCE_SATISFACTION.to_string() } else { fwd.source.clone() };
+        let satisfaction_source =
+            if fwd.source == SOURCE_FORWARDING { SOURCE_SATISFACTION.to_string() } else { fwd.source.clone() };
         let terms = vec![
             mk(
                 "satisfaction",
@@ -329,7 +346,12 @@ fn complaint_texts(status: &str, number: &str, due: Option<NaiveDate>) -> [Strin
     }
 }
 
-fn notify(c: &mut DbConnection, row: &ComplaintRow, due: Option<NaiveDate>, now: NaiveDateTime) -> Result<(), StoreError> {
+fn notify(
+    c: &mut DbConnection,
+    row: &ComplaintRow,
+    due: Option<NaiveDate>,
+    now: NaiveDateTime,
+) -> Result<(), StoreError> {
     let [kk, ru, en] = complaint_texts(&row.status, &row.registration_number, due);
     persistence::notifications::insert(
         c,
@@ -359,7 +381,16 @@ fn record_on_application(
     now: NaiveDateTime,
 ) -> Result<ApplicationRow, StoreError> {
     let app = app_repo::find(c, &complaint.application_id)?.ok_or(StoreError::NotFound)?;
-    record_change(c, &app, Some(&app.status), ActorRef { sub: &who.sub, role: who.role.code() }, action, reason, changes, now)?;
+    record_change(
+        c,
+        &app,
+        Some(&app.status),
+        ActorRef { sub: &who.sub, role: who.role.code() },
+        action,
+        reason,
+        changes,
+        now,
+    )?;
     Ok(app)
 }
 
@@ -388,7 +419,8 @@ pub struct FileComplaint {
 
 fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     let Some(v) = req.headers().get("Idempotency-Key") else { return Ok(None) };
-    let key = v.to_str().map_err(|_| ApiError::field("header.Idempotency-Key", "format", "must be visible ASCII"))?.trim();
+    let key =
+        v.to_str().map_err(|_| ApiError::field("header.Idempotency-Key", "format", "must be visible ASCII"))?.trim();
     if key.is_empty() || key.len() > 255 {
         return Err(ApiError::field("header.Idempotency-Key", "length", "must be 1 to 255 characters"));
     }
@@ -415,7 +447,13 @@ enum Filed {
     security(("bearer" = [])),
 )]
 #[post("/applications/{id}/complaints")]
-pub async fn file_complaint(req: HttpRequest, state: web::Data<AppState>, who: Principal, id: web::Path<String>, body: ValidJson<FileComplaint>) -> Result<HttpResponse, ApiError> {
+pub async fn file_complaint(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<String>,
+    body: ValidJson<FileComplaint>,
+) -> Result<HttpResponse, ApiError> {
     who.require(&[Role::Applicant])?;
     let body = body.0;
     if !SUBJECTS.contains(&body.subject.as_str()) {
@@ -423,7 +461,9 @@ pub async fn file_complaint(req: HttpRequest, state: web::Data<AppState>, who: P
     }
     let idem = idempotency_key(&req)?;
     let application_id = id.into_inner();
-    let hash = crate::documents::sha256_hex(&crate::documents::canonical_bytes(&json!({"application_id": application_id, "subject": body.subject, "text": body.text})));
+    let hash = crate::documents::sha256_hex(&crate::documents::canonical_bytes(
+        &json!({"application_id": application_id, "subject": body.subject, "text": body.text}),
+    ));
     let principal_key = format!("{}:{}", who.role.code(), who.sub);
     let state2 = state.clone();
     let who2 = who.clone();
@@ -439,14 +479,20 @@ pub async fn file_complaint(req: HttpRequest, state: web::Data<AppState>, who: P
                             return Ok(Err(ApiError::Validation {
                                 code: "idempotency_key_reused",
                                 detail: "this Idempotency-Key was used with a different body".into(),
-                                errors: vec![FieldError::new("header.Idempotency-Key", "reused_with_different_body", "use a new key for a different request")],
+                                errors: vec![FieldError::new(
+                                    "header.Idempotency-Key",
+                                    "reused_with_different_body",
+                                    "use a new key for a different request",
+                                )],
                             }));
                         }
-                        let row = repo::find_visible(c, &rec.resource_id, &ComplaintScope::All)?.ok_or(StoreError::NotFound)?;
+                        let row = repo::find_visible(c, &rec.resource_id, &ComplaintScope::All)?
+                            .ok_or(StoreError::NotFound)?;
                         return Ok(Ok(Filed::Replayed(row)));
                     }
                 }
-                let Some(app) = app_repo::find_visible(c, &application_id, &Visibility::Applicant(who2.sub.clone()))? else {
+                let Some(app) = app_repo::find_visible(c, &application_id, &Visibility::Applicant(who2.sub.clone()))?
+                else {
                     return Ok(Err(ApiError::not_found("no such application")));
                 };
                 let passport = catalog.service(&app.service_key).and_then(|s| s.version(&app.passport_version));
@@ -568,11 +614,19 @@ pub struct ComplaintPage {
     security(("bearer" = [])),
 )]
 #[get("/complaints")]
-pub async fn list_complaints(state: web::Data<AppState>, who: Principal, q: ValidQuery<ListComplaintsQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn list_complaints(
+    state: web::Data<AppState>,
+    who: Principal,
+    q: ValidQuery<ListComplaintsQuery>,
+) -> Result<HttpResponse, ApiError> {
     let q = q.0;
     let mut errors = Vec::new();
     if q.status.as_deref().is_some_and(|s| !STATUSES.contains(&s)) {
-        errors.push(FieldError::new("query.status", "enum", "one of: registered, satisfied, forwarded, upheld, rejected"));
+        errors.push(FieldError::new(
+            "query.status",
+            "enum",
+            "one of: registered, satisfied, forwarded, upheld, rejected",
+        ));
     }
     if q.limit.is_some_and(|l| !(1..=200).contains(&l)) {
         errors.push(FieldError::new("query.limit", "range", "must be between 1 and 200"));
@@ -591,7 +645,10 @@ pub async fn list_complaints(state: web::Data<AppState>, who: Principal, q: Vali
     let now = state.clock.now();
     let (rows, more) = web::block(move || state.db.read(|c| repo::list(c, &scope, &filter))).await??;
     let next_cursor = if more { rows.last().map(|r| r.id.clone()) } else { None };
-    Ok(HttpResponse::Ok().json(ComplaintPage { items: rows.into_iter().map(|r| ComplaintView::from_row(r, &who, now)).collect(), next_cursor }))
+    Ok(HttpResponse::Ok().json(ComplaintPage {
+        items: rows.into_iter().map(|r| ComplaintView::from_row(r, &who, now)).collect(),
+        next_cursor,
+    }))
 }
 
 /// One complaint, with its terms and whether each was met.
@@ -605,7 +662,11 @@ pub async fn list_complaints(state: web::Data<AppState>, who: Principal, q: Vali
     security(("bearer" = [])),
 )]
 #[get("/complaints/{id}")]
-pub async fn get_complaint(state: web::Data<AppState>, who: Principal, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn get_complaint(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let scope = complaint_scope(&who);
     let id = id.into_inner();
     let now = state.clock.now();
@@ -624,7 +685,15 @@ async fn step(
     role: Role,
     from: &'static str,
     command: &'static str,
-    apply: impl FnOnce(&mut DbConnection, &mut ComplaintRow, &BusinessCalendar, DateTime<Utc>, &Principal) -> Result<(), ApiError> + Send + 'static,
+    apply: impl FnOnce(
+            &mut DbConnection,
+            &mut ComplaintRow,
+            &BusinessCalendar,
+            DateTime<Utc>,
+            &Principal,
+        ) -> Result<(), ApiError>
+        + Send
+        + 'static,
 ) -> Result<HttpResponse, ApiError> {
     let state2 = state.clone();
     let who2 = who.clone();
@@ -637,7 +706,8 @@ async fn step(
                 return Err(ApiError::not_found("no such complaint"));
             };
             if who2.role != role {
-                let who_may = if role == Role::Head { "the provider's head" } else { "the review body it was forwarded to" };
+                let who_may =
+                    if role == Role::Head { "the provider's head" } else { "the review body it was forwarded to" };
                 return Err(ApiError::Forbidden(format!("only {who_may} may `{command}` a complaint")));
             }
             if row.status != from {
@@ -660,7 +730,13 @@ async fn step(
 }
 
 /// Reopens the application for a new decision when it was decided (approved or refused).
-fn reopen_if_decided(c: &mut DbConnection, row: &mut ComplaintRow, who: &Principal, reason: &str, now: DateTime<Utc>) -> Result<(), ApiError> {
+fn reopen_if_decided(
+    c: &mut DbConnection,
+    row: &mut ComplaintRow,
+    who: &Principal,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
     let app = app_repo::find(c, &row.application_id)?.ok_or(StoreError::NotFound)?;
     if matches!(Status::parse(&app.status), Some(Status::Approved | Status::Refused)) {
         reopen_after_complaint(c, &row.application_id, who, &row.id, reason, now)?;
@@ -691,7 +767,12 @@ pub struct SatisfyCommand {
     security(("bearer" = [])),
 )]
 #[post("/complaints/{id}/satisfy")]
-pub async fn satisfy(state: web::Data<AppState>, who: Principal, id: web::Path<String>, body: ValidJson<SatisfyCommand>) -> Result<HttpResponse, ApiError> {
+pub async fn satisfy(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<String>,
+    body: ValidJson<SatisfyCommand>,
+) -> Result<HttpResponse, ApiError> {
     let reason = body.0.reason;
     step(&state, who, id.into_inner(), Role::Head, "registered", "satisfy", move |c, row, _, now, who| {
         let n = now.naive_utc();
@@ -740,7 +821,12 @@ pub struct ForwardCommand {
     security(("bearer" = [])),
 )]
 #[post("/complaints/{id}/forward")]
-pub async fn forward(state: web::Data<AppState>, who: Principal, id: web::Path<String>, body: ValidJson<ForwardCommand>) -> Result<HttpResponse, ApiError> {
+pub async fn forward(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<String>,
+    body: ValidJson<ForwardCommand>,
+) -> Result<HttpResponse, ApiError> {
     let comment = body.0.comment;
     step(&state, who, id.into_inner(), Role::Head, "registered", "forward", move |c, row, cal, now, who| {
         let n = now.naive_utc();
@@ -796,7 +882,12 @@ pub struct DecideCommand {
     security(("bearer" = [])),
 )]
 #[post("/complaints/{id}/decide")]
-pub async fn decide(state: web::Data<AppState>, who: Principal, id: web::Path<String>, body: ValidJson<DecideCommand>) -> Result<HttpResponse, ApiError> {
+pub async fn decide(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<String>,
+    body: ValidJson<DecideCommand>,
+) -> Result<HttpResponse, ApiError> {
     let cmd = body.0;
     if !matches!(cmd.outcome.as_str(), "upheld" | "rejected") {
         return Err(ApiError::field("outcome", "enum", "one of: upheld, rejected"));

@@ -81,10 +81,7 @@ impl DocumentView {
             size_bytes: m.size_bytes,
             sha256: m.sha256,
             signature: m.signature.as_deref().map(docs::detached),
-            created_by: Actor {
-                sub: m.created_by,
-                role: m.created_by_role,
-            },
+            created_by: Actor { sub: m.created_by, role: m.created_by_role },
             created_at: m.created_at.and_utc(),
         }
     }
@@ -125,11 +122,17 @@ fn too_large(limit: usize) -> ApiError {
 
 fn multipart_error(e: MultipartError, limit: usize) -> ApiError {
     match e {
-        MultipartError::ContentTypeMissing | MultipartError::ContentTypeParse | MultipartError::ContentTypeIncompatible => {
+        MultipartError::ContentTypeMissing
+        | MultipartError::ContentTypeParse
+        | MultipartError::ContentTypeIncompatible => {
             ApiError::UnsupportedMediaType("send the form as `Content-Type: multipart/form-data`".into())
         }
         MultipartError::Payload(actix_web::error::PayloadError::Overflow) => too_large(limit),
-        other => ApiError::BadRequest { code: "malformed_multipart", detail: format!("the multipart body is malformed: {other}"), errors: vec![] },
+        other => ApiError::BadRequest {
+            code: "malformed_multipart",
+            detail: format!("the multipart body is malformed: {other}"),
+            errors: vec![],
+        },
     }
 }
 
@@ -156,7 +159,8 @@ async fn read_upload(req: &HttpRequest, payload: web::Payload, limit: usize) -> 
         ));
     }
     let drain_bound = limit.saturating_mul(2).saturating_add(FORM_OVERHEAD);
-    let declared = req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
+    let declared =
+        req.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > drain_bound) {
         return Err(too_large(limit));
     }
@@ -191,7 +195,11 @@ async fn read_upload(req: &HttpRequest, payload: web::Payload, limit: usize) -> 
                 0
             }
             _ => {
-                errors.push(FieldError::new(name.clone(), "unknown_field", "the form has fields `requirement_code` and `file`"));
+                errors.push(FieldError::new(
+                    name.clone(),
+                    "unknown_field",
+                    "the form has fields `requirement_code` and `file`",
+                ));
                 0
             }
         };
@@ -213,7 +221,11 @@ async fn read_upload(req: &HttpRequest, payload: web::Payload, limit: usize) -> 
         match name.as_str() {
             "requirement_code" if keep > 0 => match String::from_utf8(buf) {
                 Ok(s) if !over && !s.trim().is_empty() => code = Some(s.trim().to_string()),
-                _ => errors.push(FieldError::new("requirement_code", "format", "must be a document code (text, at most 256 bytes)")),
+                _ => errors.push(FieldError::new(
+                    "requirement_code",
+                    "format",
+                    "must be a document code (text, at most 256 bytes)",
+                )),
             },
             "file" if keep > 0 => {
                 oversized |= over;
@@ -242,7 +254,11 @@ async fn read_upload(req: &HttpRequest, payload: web::Payload, limit: usize) -> 
         }
     }
     if code.is_none() && !errors.iter().any(|e| e.field == "requirement_code") {
-        errors.push(FieldError::new("requirement_code", "required", "name the passport's document code the file answers"));
+        errors.push(FieldError::new(
+            "requirement_code",
+            "required",
+            "name the passport's document code the file answers",
+        ));
     }
     if file.as_ref().is_some_and(|(_, _, b)| b.is_empty()) {
         errors.push(FieldError::new("file", "empty", "the file is empty"));
@@ -313,10 +329,10 @@ pub async fn upload_document(
     let upload = read_upload(&req, payload, state.max_upload_bytes).await?;
 
     let catalog = state.catalog();
-    let passport = catalog
-        .service(&app.service_key)
-        .and_then(|s| s.version(&app.passport_version))
-        .ok_or_else(|| ApiError::Internal(format!("passport {}/{} is not in the catalog", app.service_key, app.passport_version)))?;
+    let passport =
+        catalog.service(&app.service_key).and_then(|s| s.version(&app.passport_version)).ok_or_else(|| {
+            ApiError::Internal(format!("passport {}/{} is not in the catalog", app.service_key, app.passport_version))
+        })?;
     if !passport.documents.iter().any(|d| d.code == upload.requirement_code) {
         return Err(ApiError::field(
             "requirement_code",
@@ -354,23 +370,32 @@ pub async fn upload_document(
     };
     let idem = crate::routes::applications::idempotency_key(&req)?;
     let principal_key = format!("{}:{}", who.role.code(), who.sub);
-    let request_hash = docs::sha256_hex(format!("{}|{}|{}", row.application_id, row.requirement_code.clone().unwrap_or_default(), row.sha256).as_bytes());
+    let request_hash = docs::sha256_hex(
+        format!("{}|{}|{}", row.application_id, row.requirement_code.clone().unwrap_or_default(), row.sha256)
+            .as_bytes(),
+    );
     let st = state.clone();
     let (stored, replayed) = web::block(move || -> Result<(DocumentRow, bool), ApiError> {
         let attempt = |row: DocumentRow| {
             st.db.write_with(|c| -> Result<(DocumentRow, bool), ApiError> {
                 // Checked again inside the transaction that writes.
-                let app = apps::find_visible(c, &row.application_id, &scope)?.ok_or_else(|| ApiError::not_found("no such application"))?;
+                let app = apps::find_visible(c, &row.application_id, &scope)?
+                    .ok_or_else(|| ApiError::not_found("no such application"))?;
                 if let Some(key) = &idem {
                     if let Some(rec) = persistence::idempotency::find(c, &principal_key, key)? {
                         if rec.request_hash != request_hash {
                             return Err(ApiError::Validation {
                                 code: "idempotency_key_reused",
                                 detail: "this Idempotency-Key was used with a different upload".into(),
-                                errors: vec![crate::error::FieldError::new("header.Idempotency-Key", "reused_with_different_body", "use a new key for a different upload")],
+                                errors: vec![crate::error::FieldError::new(
+                                    "header.Idempotency-Key",
+                                    "reused_with_different_body",
+                                    "use a new key for a different upload",
+                                )],
                             });
                         }
-                        let first = repo::find(c, &rec.resource_id)?.ok_or_else(|| ApiError::not_found("the first upload is gone"))?;
+                        let first = repo::find(c, &rec.resource_id)?
+                            .ok_or_else(|| ApiError::not_found("the first upload is gone"))?;
                         return Ok((first, true));
                     }
                 }
@@ -439,7 +464,11 @@ pub async fn upload_document(
     security(("bearer" = [])),
 )]
 #[get("/applications/{id}/documents")]
-pub async fn list_documents(state: web::Data<AppState>, who: Principal, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn list_documents(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let scope = visibility(&who);
     let id = id.into_inner();
     let rows = web::block(move || {
@@ -466,7 +495,13 @@ fn content_disposition(name: &str) -> String {
     let ascii: String = name.chars().map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '_' }).collect();
     let encoded: String = name
         .bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect();
     format!("attachment; filename=\"{}\"; filename*=UTF-8''{encoded}", ascii.replace('\\', "_"))
 }
@@ -519,7 +554,10 @@ pub async fn download_document(
     .await??
     .ok_or_else(|| ApiError::not_found("no such document"))?;
     if as_jws {
-        let jws = doc.signature.clone().ok_or_else(|| ApiError::field("query.format", "not_signed", "only result documents are signed"))?;
+        let jws = doc
+            .signature
+            .clone()
+            .ok_or_else(|| ApiError::field("query.format", "not_signed", "only result documents are signed"))?;
         return Ok(HttpResponse::Ok()
             .content_type("application/jose")
             .insert_header((header::CACHE_CONTROL, "private, no-cache"))
@@ -601,6 +639,9 @@ pub async fn verify_document(state: web::Data<AppState>, id: web::Path<String>) 
     responses((status = 200, description = "The outcome", body = Verification)),
 )]
 #[post("/documents/verify")]
-pub async fn verify_posted(state: web::Data<AppState>, body: ValidJson<VerifyRequest>) -> Result<HttpResponse, ApiError> {
+pub async fn verify_posted(
+    state: web::Data<AppState>,
+    body: ValidJson<VerifyRequest>,
+) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(docs::verify_request(&state.signer, &body.0)?))
 }

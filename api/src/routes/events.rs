@@ -52,7 +52,11 @@ pub struct EventsQuery {
     security(("bearer" = [])),
 )]
 #[get("/events")]
-pub async fn list(state: web::Data<AppState>, who: Principal, q: ValidQuery<EventsQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn list(
+    state: web::Data<AppState>,
+    who: Principal,
+    q: ValidQuery<EventsQuery>,
+) -> Result<HttpResponse, ApiError> {
     who.require(&[Role::Employee, Role::Head, Role::Reviewer, Role::Admin])?;
     let after = q.after.unwrap_or(0);
     let limit = q.limit.unwrap_or(100);
@@ -63,7 +67,8 @@ pub async fn list(state: web::Data<AppState>, who: Principal, q: ValidQuery<Even
         return Err(ApiError::field("query.limit", "range", "must be between 1 and 500"));
     }
     let provider = matches!(who.role, Role::Employee | Role::Head).then(|| who.org().to_string());
-    let rows = web::block(move || state.db.read(|c| persistence::events::after(c, after, provider.as_deref(), limit))).await??;
+    let rows = web::block(move || state.db.read(|c| persistence::events::after(c, after, provider.as_deref(), limit)))
+        .await??;
     let next_after = rows.last().map_or(after, |r| r.id);
     let items = rows
         .into_iter()

@@ -34,9 +34,7 @@ pub async fn live() -> HttpResponse {
 #[get("/health/ready")]
 pub async fn ready(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let backend = state.db.backend();
-    web::block(move || state.db.ping())
-        .await?
-        .map_err(|e| ApiError::Unavailable(format!("database: {e}")))?;
+    web::block(move || state.db.ping()).await?.map_err(|e| ApiError::Unavailable(format!("database: {e}")))?;
     let name = match backend {
         persistence::Backend::Sqlite => "sqlite",
         persistence::Backend::Postgres => "postgres",

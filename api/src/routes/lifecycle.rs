@@ -21,8 +21,8 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use crate::auth::{Principal, Role};
-use crate::error::{ApiError, FieldError};
 use crate::documents::ResultDocumentKind;
+use crate::error::{ApiError, FieldError};
 use crate::extract::ValidJson;
 use crate::routes::applications::{visibility, ApplicationView};
 use crate::state::AppState;
@@ -47,7 +47,9 @@ pub fn actor(role: Role) -> Actor {
 pub fn status_texts(status: Status, number: &str) -> [String; 3] {
     let (kk, ru, en) = match status {
         Status::Submitted => ("өтініш берілді", "заявление подано", "has been submitted"),
-        Status::Accepted => ("өтініш қабылданып, тіркелді", "заявление принято и зарегистрировано", "has been accepted and registered"),
+        Status::Accepted => {
+            ("өтініш қабылданып, тіркелді", "заявление принято и зарегистрировано", "has been accepted and registered")
+        }
         Status::RefusedAtIntake => (
             "құжаттар топтамасы толық болмағандықтан, өтінішті қабылдаудан бас тартылды",
             "в приёме заявления отказано: пакет документов неполный",
@@ -60,7 +62,11 @@ pub fn status_texts(status: Status, number: &str) -> [String; 3] {
             "a preliminary refusal was issued; you are invited to a hearing",
         ),
         Status::HearingHeld => ("тыңдау өткізілді", "заслушивание проведено", "the hearing was held"),
-        Status::Approved => ("мемлекеттік қызмет көрсетілді, нәтиже дайын", "государственная услуга оказана, результат готов", "the service was provided; the result is ready"),
+        Status::Approved => (
+            "мемлекеттік қызмет көрсетілді, нәтиже дайын",
+            "государственная услуга оказана, результат готов",
+            "the service was provided; the result is ready",
+        ),
         Status::Refused => (
             "мемлекеттік қызмет көрсетуден дәлелді бас тарту берілді",
             "выдан мотивированный отказ в оказании государственной услуги",
@@ -68,7 +74,11 @@ pub fn status_texts(status: Status, number: &str) -> [String; 3] {
         ),
         Status::Withdrawn => ("өтініш кері қайтарылды", "заявление отозвано", "was withdrawn"),
     };
-    [format!("№ {number} өтініш: {kk}."), format!("Заявление № {number}: {ru}."), format!("Application No {number} {en}.")]
+    [
+        format!("№ {number} өтініш: {kk}."),
+        format!("Заявление № {number}: {ru}."),
+        format!("Application No {number} {en}."),
+    ]
 }
 
 /// Who made a change, for history entries.
@@ -238,7 +248,9 @@ async fn run(
     who: Principal,
     id: String,
     action: Action,
-    apply: impl FnOnce(&mut ApplicationRow, &Passport, &BusinessCalendar, DateTime<Utc>, &Principal) -> Result<Effect, ApiError> + Send + 'static,
+    apply: impl FnOnce(&mut ApplicationRow, &Passport, &BusinessCalendar, DateTime<Utc>, &Principal) -> Result<Effect, ApiError>
+        + Send
+        + 'static,
 ) -> Result<HttpResponse, ApiError> {
     let expected = if_match(req)?;
     let state2 = state.clone();
@@ -249,7 +261,8 @@ async fn run(
         let scope = visibility(&who);
         // Any error below rolls the whole transaction back, including after the first write.
         state2.db.write_with(|c| -> Result<ApplicationRow, ApiError> {
-            let mut row = repo::find_visible(c, &id, &scope)?.ok_or_else(|| ApiError::not_found("no such application"))?;
+            let mut row =
+                repo::find_visible(c, &id, &scope)?.ok_or_else(|| ApiError::not_found("no such application"))?;
             if let Some(v) = expected {
                 if v != row.row_version {
                     return Err(ApiError::PreconditionFailed(format!(
@@ -259,19 +272,34 @@ async fn run(
                 }
             }
             let next = transition(status_of(&row)?, action, actor(who.role)).map_err(transition_error)?;
-            let passport = catalog
-                .service(&row.service_key)
-                .and_then(|s| s.version(&row.passport_version))
-                .cloned()
-                .ok_or_else(|| ApiError::Internal(format!("passport {}/{} is not in the catalog", row.service_key, row.passport_version)))?;
+            let passport =
+                catalog.service(&row.service_key).and_then(|s| s.version(&row.passport_version)).cloned().ok_or_else(
+                    || {
+                        ApiError::Internal(format!(
+                            "passport {}/{} is not in the catalog",
+                            row.service_key, row.passport_version
+                        ))
+                    },
+                )?;
             let effect = apply(&mut row, &passport, &calendar, now, &who)?;
             let mut changes = effect.changes;
             if let Some((kind, body)) = effect.document {
                 // The signed document (result, refusal, receipt, notice) commits with the decision.
-                let doc = crate::documents::issue(c, &state2.signer, &row, kind, body, (&who.sub, who.role.code()), now)?;
-                changes["document"] = json!({"old": null, "new": {"id": doc.id, "kind": kind.code(), "sha256": doc.sha256}});
+                let doc =
+                    crate::documents::issue(c, &state2.signer, &row, kind, body, (&who.sub, who.role.code()), now)?;
+                changes["document"] =
+                    json!({"old": null, "new": {"id": doc.id, "kind": kind.code(), "sha256": doc.sha256}});
             }
-            move_to(c, &mut row, next, ActorRef { sub: &who.sub, role: who.role.code() }, action, effect.reason, changes, now)?;
+            move_to(
+                c,
+                &mut row,
+                next,
+                ActorRef { sub: &who.sub, role: who.role.code() },
+                action,
+                effect.reason,
+                changes,
+                now,
+            )?;
             Ok(row)
         })
     })
@@ -289,9 +317,10 @@ fn check_assignee(row: &ApplicationRow, who: &Principal) -> Result<(), ApiError>
 }
 
 fn ground_view(p: &Passport, code: &str) -> Option<Value> {
-    p.refusal_grounds.iter().find(|g| g.code == code).map(|g| {
-        json!({"code": g.code, "number": g.number, "text": g.text, "source": g.source.to_string()})
-    })
+    p.refusal_grounds
+        .iter()
+        .find(|g| g.code == code)
+        .map(|g| json!({"code": g.code, "number": g.number, "text": g.text, "source": g.source.to_string()}))
 }
 
 fn check_grounds(p: &Passport, grounds: &[String]) -> Result<Vec<Value>, ApiError> {
@@ -338,9 +367,16 @@ pub struct AcceptCommand {
     security(("bearer" = [])),
 )]
 #[post("/applications/{id}/accept")]
-pub async fn accept(req: HttpRequest, state: web::Data<AppState>, who: Principal, id: web::Path<String>, body: ValidJson<AcceptCommand>) -> Result<HttpResponse, ApiError> {
+pub async fn accept(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<String>,
+    body: ValidJson<AcceptCommand>,
+) -> Result<HttpResponse, ApiError> {
     let comment = body.0.comment;
-    run(&req, &state, who, id.into_inner(), Action::Accept, move |_, _, _, _, _| Ok(Effect::note(comment, json!({})))).await
+    run(&req, &state, who, id.into_inner(), Action::Accept, move |_, _, _, _, _| Ok(Effect::note(comment, json!({}))))
+        .await
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -371,7 +407,13 @@ pub struct RefuseIntakeCommand {
     security(("bearer" = [])),
 )]
 #[post("/applications/{id}/refuse-intake")]
-pub async fn refuse_intake(req: HttpRequest, state: web::Data<AppState>, who: Principal, id: web::Path<String>, body: ValidJson<RefuseIntakeCommand>) -> Result<HttpResponse, ApiError> {
+pub async fn refuse_intake(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<String>,
+    body: ValidJson<RefuseIntakeCommand>,
+) -> Result<HttpResponse, ApiError> {
     let cmd = body.0;
     run(&req, &state, who, id.into_inner(), Action::RefuseIntake, move |row, p, _, now, who| {
         if cmd.missing_documents.is_empty() && cmd.expired_documents.is_empty() {
@@ -385,7 +427,11 @@ pub async fn refuse_intake(req: HttpRequest, state: web::Data<AppState>, who: Pr
                 .filter_map(|(i, code)| match p.documents.iter().find(|d| &d.code == code) {
                     Some(d) => Some(json!({"code": d.code, "name": d.name, "source": d.source.to_string()})),
                     None => {
-                        errors.push(FieldError::new(format!("{field}[{i}]"), "not_a_document_of_the_passport", format!("`{code}` is not a document of this service")));
+                        errors.push(FieldError::new(
+                            format!("{field}[{i}]"),
+                            "not_a_document_of_the_passport",
+                            format!("`{code}` is not a document of this service"),
+                        ));
                         None
                     }
                 })
@@ -446,7 +492,13 @@ pub struct AssignCommand {
     security(("bearer" = [])),
 )]
 #[post("/applications/{id}/assign")]
-pub async fn assign(req: HttpRequest, state: web::Data<AppState>, who: Principal, id: web::Path<String>, body: ValidJson<AssignCommand>) -> Result<HttpResponse, ApiError> {
+pub async fn assign(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<String>,
+    body: ValidJson<AssignCommand>,
+) -> Result<HttpResponse, ApiError> {
     let assignee = body.0.assignee;
     run(&req, &state, who, id.into_inner(), Action::Assign, move |row, _, _, _, _| {
         let old = row.assignee.replace(assignee.clone());
@@ -478,7 +530,13 @@ pub struct ApproveCommand {
     security(("bearer" = [])),
 )]
 #[post("/applications/{id}/approve")]
-pub async fn approve(req: HttpRequest, state: web::Data<AppState>, who: Principal, id: web::Path<String>, body: ValidJson<ApproveCommand>) -> Result<HttpResponse, ApiError> {
+pub async fn approve(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<String>,
+    body: ValidJson<ApproveCommand>,
+) -> Result<HttpResponse, ApiError> {
     let cmd = body.0;
     run(&req, &state, who, id.into_inner(), Action::Approve, move |row, p, _, now, who| {
         check_assignee(row, who)?;
@@ -536,7 +594,13 @@ pub struct PreliminaryRefusalCommand {
     security(("bearer" = [])),
 )]
 #[post("/applications/{id}/preliminary-refusal")]
-pub async fn preliminary_refusal(req: HttpRequest, state: web::Data<AppState>, who: Principal, id: web::Path<String>, body: ValidJson<PreliminaryRefusalCommand>) -> Result<HttpResponse, ApiError> {
+pub async fn preliminary_refusal(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<String>,
+    body: ValidJson<PreliminaryRefusalCommand>,
+) -> Result<HttpResponse, ApiError> {
     let cmd = body.0;
     run(&req, &state, who, id.into_inner(), Action::PreliminaryRefusal, move |row, p, cal, now, who| {
         check_assignee(row, who)?;
@@ -607,7 +671,13 @@ pub struct HearingCommand {
     security(("bearer" = [])),
 )]
 #[post("/applications/{id}/hearing")]
-pub async fn record_hearing(req: HttpRequest, state: web::Data<AppState>, who: Principal, id: web::Path<String>, body: ValidJson<HearingCommand>) -> Result<HttpResponse, ApiError> {
+pub async fn record_hearing(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<String>,
+    body: ValidJson<HearingCommand>,
+) -> Result<HttpResponse, ApiError> {
     let cmd = body.0;
     run(&req, &state, who, id.into_inner(), Action::RecordHearing, move |row, p, cal, now, who| {
         check_assignee(row, who)?;
@@ -661,19 +731,32 @@ pub struct RefuseCommand {
     security(("bearer" = [])),
 )]
 #[post("/applications/{id}/refuse")]
-pub async fn refuse(req: HttpRequest, state: web::Data<AppState>, who: Principal, id: web::Path<String>, body: ValidJson<RefuseCommand>) -> Result<HttpResponse, ApiError> {
+pub async fn refuse(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<String>,
+    body: ValidJson<RefuseCommand>,
+) -> Result<HttpResponse, ApiError> {
     let cmd = body.0;
     run(&req, &state, who, id.into_inner(), Action::Refuse, move |row, p, _, now, who| {
         check_assignee(row, who)?;
         let cited = check_grounds(p, &cmd.grounds)?;
         let before: Value = row.decision.as_deref().and_then(|d| serde_json::from_str(d).ok()).unwrap_or(json!({}));
-        let heard: Vec<&str> = before["grounds"].as_array().into_iter().flatten().filter_map(|g| g["code"].as_str()).collect();
+        let heard: Vec<&str> =
+            before["grounds"].as_array().into_iter().flatten().filter_map(|g| g["code"].as_str()).collect();
         let unheard: Vec<FieldError> = cmd
             .grounds
             .iter()
             .enumerate()
             .filter(|(_, g)| !heard.contains(&g.as_str()))
-            .map(|(i, g)| FieldError::new(format!("grounds[{i}]"), "not_heard", format!("`{g}` was not cited in the preliminary refusal, so the applicant was not heard on it")))
+            .map(|(i, g)| {
+                FieldError::new(
+                    format!("grounds[{i}]"),
+                    "not_heard",
+                    format!("`{g}` was not cited in the preliminary refusal, so the applicant was not heard on it"),
+                )
+            })
             .collect();
         if !unheard.is_empty() {
             return Err(ApiError::validation(unheard));
@@ -718,9 +801,16 @@ pub struct WithdrawCommand {
     security(("bearer" = [])),
 )]
 #[post("/applications/{id}/withdraw")]
-pub async fn withdraw(req: HttpRequest, state: web::Data<AppState>, who: Principal, id: web::Path<String>, body: ValidJson<WithdrawCommand>) -> Result<HttpResponse, ApiError> {
+pub async fn withdraw(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<String>,
+    body: ValidJson<WithdrawCommand>,
+) -> Result<HttpResponse, ApiError> {
     let reason = body.0.reason;
-    run(&req, &state, who, id.into_inner(), Action::Withdraw, move |_, _, _, _, _| Ok(Effect::note(reason, json!({})))).await
+    run(&req, &state, who, id.into_inner(), Action::Withdraw, move |_, _, _, _, _| Ok(Effect::note(reason, json!({}))))
+        .await
 }
 
 /// What the caller may do now, and the application's clock.
@@ -780,7 +870,11 @@ pub struct StageDeadline {
     security(("bearer" = [])),
 )]
 #[get("/applications/{id}/actions")]
-pub async fn actions(state: web::Data<AppState>, who: Principal, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn actions(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     let scope = visibility(&who);
     let id = id.into_inner();
     let state2 = state.clone();
@@ -789,7 +883,8 @@ pub async fn actions(state: web::Data<AppState>, who: Principal, id: web::Path<S
         .ok_or_else(|| ApiError::not_found("no such application"))?;
     let cal = state.calendar();
     let catalog = state.catalog();
-    let status = Status::parse(&row.status).ok_or_else(|| ApiError::Internal(format!("unknown status {}", row.status)))?;
+    let status =
+        Status::parse(&row.status).ok_or_else(|| ApiError::Internal(format!("unknown status {}", row.status)))?;
     let p = catalog
         .service(&row.service_key)
         .and_then(|s| s.version(&row.passport_version))
@@ -827,7 +922,8 @@ pub fn reopen_after_complaint(
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<ApplicationRow, ApiError> {
-    let mut row = repo::find(c, application_id)?.ok_or_else(|| ApiError::not_found("the complaint's application is gone"))?;
+    let mut row =
+        repo::find(c, application_id)?.ok_or_else(|| ApiError::not_found("the complaint's application is gone"))?;
     let next = transition(status_of(&row)?, Action::Reopen, actor(who.role)).map_err(transition_error)?;
     let old_decision: Option<Value> = row.decision.take().and_then(|d| serde_json::from_str(&d).ok());
     row.stage_due_at = None;
@@ -935,7 +1031,11 @@ fn stage_deadlines(
         .filter(|t| t.applies_to(channel, row.subtype.as_deref()))
         .map(|t| {
             let recorded = |event: &str| {
-                history.iter().rev().find(|h| h.action == event && h.changes.contains(&format!("\"term\":\"{}\"", t.code))).map(|h| h.at.and_utc())
+                history
+                    .iter()
+                    .rev()
+                    .find(|h| h.action == event && h.changes.contains(&format!("\"term\":\"{}\"", t.code)))
+                    .map(|h| h.at.and_utc())
             };
             let completed_at = recorded("stage_completed");
             let started_at = recorded("stage_started").or(match t.starts {
@@ -954,7 +1054,10 @@ fn stage_deadlines(
                         let due = domain::deadline::due(cal, start, t.value, t.unit).due_at;
                         // Stages the decision completes: the whole service, the examination, issuing
                         // the result, the answer after the hearing.
-                        let completed_by_decision = matches!(t.stage, Stage::Service | Stage::Examination | Stage::ResultIssue | Stage::ResultAfterHearing);
+                        let completed_by_decision = matches!(
+                            t.stage,
+                            Stage::Service | Stage::Examination | Stage::ResultIssue | Stage::ResultAfterHearing
+                        );
                         let done = completed_at.or(if completed_by_decision { decided } else { None });
                         let state = match done {
                             Some(d) if d <= due => "met",
@@ -968,10 +1071,16 @@ fn stage_deadlines(
             };
             StageDeadline {
                 code: t.code.clone(),
-                stage: serde_json::to_value(t.stage).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default(),
+                stage: serde_json::to_value(t.stage)
+                    .ok()
+                    .and_then(|v| v.as_str().map(String::from))
+                    .unwrap_or_default(),
                 value: t.value,
                 unit: t.unit.code().into(),
-                starts: serde_json::to_value(t.starts).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default(),
+                starts: serde_json::to_value(t.starts)
+                    .ok()
+                    .and_then(|v| v.as_str().map(String::from))
+                    .unwrap_or_default(),
                 started_at,
                 completed_at: completed_at.or(match t.stage {
                     Stage::Service | Stage::Examination | Stage::ResultIssue | Stage::ResultAfterHearing => decided,
@@ -1021,7 +1130,12 @@ fn started_or_completed(v: &str) -> Result<(), validator::ValidationError> {
     security(("bearer" = [])),
 )]
 #[post("/applications/{id}/stage-events")]
-pub async fn record_stage_event(state: web::Data<AppState>, who: Principal, id: web::Path<String>, body: ValidJson<StageEventCommand>) -> Result<HttpResponse, ApiError> {
+pub async fn record_stage_event(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<String>,
+    body: ValidJson<StageEventCommand>,
+) -> Result<HttpResponse, ApiError> {
     who.require(&[Role::Employee, Role::Head])?;
     let cmd = body.0;
     let scope = visibility(&who);
@@ -1031,7 +1145,8 @@ pub async fn record_stage_event(state: web::Data<AppState>, who: Principal, id: 
         let now = state2.clock.now();
         let catalog = state2.catalog();
         state2.db.write_with(|c| -> Result<ApplicationRow, ApiError> {
-            let mut row = repo::find_visible(c, &id, &scope)?.ok_or_else(|| ApiError::not_found("no such application"))?;
+            let mut row =
+                repo::find_visible(c, &id, &scope)?.ok_or_else(|| ApiError::not_found("no such application"))?;
             let status = Status::parse(&row.status).ok_or_else(|| ApiError::Internal("unknown status".into()))?;
             if status.is_final() {
                 return Err(ApiError::Conflict {
@@ -1041,13 +1156,22 @@ pub async fn record_stage_event(state: web::Data<AppState>, who: Principal, id: 
                     allowed_actions: Some(vec![]),
                 });
             }
-            let p = catalog.service(&row.service_key).and_then(|s| s.version(&row.passport_version)).ok_or_else(|| ApiError::Internal("passport missing".into()))?;
+            let p = catalog
+                .service(&row.service_key)
+                .and_then(|s| s.version(&row.passport_version))
+                .ok_or_else(|| ApiError::Internal("passport missing".into()))?;
             let channel = domain::passport::Channel::parse(&row.channel);
             let term = p
                 .terms
                 .iter()
                 .find(|t| t.code == cmd.term && channel.is_some_and(|c| t.applies_to(c, row.subtype.as_deref())))
-                .ok_or_else(|| ApiError::field("term", "not_a_term_of_the_passport", "not one of the passport's terms for this application"))?;
+                .ok_or_else(|| {
+                    ApiError::field(
+                        "term",
+                        "not_a_term_of_the_passport",
+                        "not one of the passport's terms for this application",
+                    )
+                })?;
             let at = cmd.at.unwrap_or(now);
             if at > now {
                 return Err(ApiError::field("at", "not_in_future", "record a stage event after it happened"));

@@ -2,8 +2,8 @@
 //! operation (utoipa-actix-web), so the spec and the server cannot drift apart.
 
 pub mod applications;
-pub mod complaints;
 pub mod calendar;
+pub mod complaints;
 pub mod docs;
 pub mod documents;
 pub mod events;
@@ -36,7 +36,9 @@ pub fn register(cfg: &mut ServiceConfig) {
             .service(services::get_form)
             .service(services::get_documents)
             .service(organizations::list_organizations)
-            .service(calendar::compute_deadline).service(calendar::get_year).service(calendar::put_year)
+            .service(calendar::compute_deadline)
+            .service(calendar::get_year)
+            .service(calendar::put_year)
             .service(applications::submit_application)
             .service(applications::list_applications)
             .service(applications::get_application)

@@ -174,11 +174,22 @@ fn norm(t: &domain::passport::Term) -> NormView {
 }
 
 /// Loads every application in `scope` matching the filter, page by page.
-fn load_applications(c: &mut persistence::DbConnection, scope: &Visibility, provider: Option<String>, service: Option<String>) -> Result<Vec<ApplicationRow>, persistence::StoreError> {
+fn load_applications(
+    c: &mut persistence::DbConnection,
+    scope: &Visibility,
+    provider: Option<String>,
+    service: Option<String>,
+) -> Result<Vec<ApplicationRow>, persistence::StoreError> {
     let mut out = Vec::new();
     let mut cursor = None;
     loop {
-        let filter = ListFilter { service_key: service.clone(), provider_id: provider.clone(), before_id: cursor, limit: 200, ..Default::default() };
+        let filter = ListFilter {
+            service_key: service.clone(),
+            provider_id: provider.clone(),
+            before_id: cursor,
+            limit: 200,
+            ..Default::default()
+        };
         let (rows, more) = app_repo::list(c, scope, &filter)?;
         cursor = rows.last().map(|r| r.id.clone());
         out.extend(rows);
@@ -198,7 +209,11 @@ fn load_applications(c: &mut persistence::DbConnection, scope: &Visibility, prov
     security(("bearer" = [])),
 )]
 #[get("/monitoring/applications")]
-pub async fn applications_overview(state: web::Data<AppState>, who: Principal, q: ValidQuery<MonitoringQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn applications_overview(
+    state: web::Data<AppState>,
+    who: Principal,
+    q: ValidQuery<MonitoringQuery>,
+) -> Result<HttpResponse, ApiError> {
     who.require(&[Role::Employee, Role::Head, Role::Reviewer, Role::Admin])?;
     let q = q.0;
     let at_risk_days = q.at_risk_days.unwrap_or(2);
@@ -219,7 +234,11 @@ pub async fn applications_overview(state: web::Data<AppState>, who: Principal, q
             if q.provider_id.as_deref().is_some_and(|p| p != who.org()) {
                 return Err(ApiError::Forbidden("provider staff monitor their own provider only".into()));
             }
-            (Visibility::Provider(who.org().to_string()), ComplaintScope::Provider(who.org().to_string()), Some(who.org().to_string()))
+            (
+                Visibility::Provider(who.org().to_string()),
+                ComplaintScope::Provider(who.org().to_string()),
+                Some(who.org().to_string()),
+            )
         }
         _ => (Visibility::All, ComplaintScope::All, q.provider_id.clone()),
     };
@@ -296,7 +315,10 @@ pub async fn applications_overview(state: web::Data<AppState>, who: Principal, q
         if open {
             entry.0.open += 1;
         }
-        if let Some(t) = passport_of(&catalog, a).zip(Channel::parse(&a.channel)).and_then(|(p, c)| p.service_term(c, a.subtype.as_deref())) {
+        if let Some(t) = passport_of(&catalog, a)
+            .zip(Channel::parse(&a.channel))
+            .and_then(|(p, c)| p.service_term(c, a.subtype.as_deref()))
+        {
             entry.3.insert(norm(t));
         }
         if let (Some(Status::Approved | Status::Refused), Some(decided_at)) = (status, a.decided_at) {

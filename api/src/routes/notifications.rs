@@ -49,7 +49,12 @@ pub struct NotificationsQuery {
     security(("bearer" = [])),
 )]
 #[get("/me/notifications")]
-pub async fn list(req: HttpRequest, state: web::Data<AppState>, who: Principal, q: ValidQuery<NotificationsQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn list(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    who: Principal,
+    q: ValidQuery<NotificationsQuery>,
+) -> Result<HttpResponse, ApiError> {
     who.require(&[Role::Applicant])?;
     let lang = request_lang(&req, q.lang.as_deref())?;
     let limit = q.limit.unwrap_or(50);
@@ -58,7 +63,10 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>, who: Principal, 
     }
     let cursor = q.cursor.clone();
     let iin = who.sub.clone();
-    let rows = web::block(move || state.db.read(|c| persistence::notifications::for_recipient(c, &iin, cursor.as_deref(), limit + 1))).await??;
+    let rows = web::block(move || {
+        state.db.read(|c| persistence::notifications::for_recipient(c, &iin, cursor.as_deref(), limit + 1))
+    })
+    .await??;
     let more = rows.len() as i64 > limit;
     let items: Vec<NotificationView> = rows
         .into_iter()
@@ -77,7 +85,9 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>, who: Principal, 
         })
         .collect();
     let next_cursor = if more { items.last().map(|n| n.id.clone()) } else { None };
-    Ok(HttpResponse::Ok().insert_header(("Content-Language", lang.code())).json(NotificationPage { items, next_cursor }))
+    Ok(HttpResponse::Ok()
+        .insert_header(("Content-Language", lang.code()))
+        .json(NotificationPage { items, next_cursor }))
 }
 
 /// Mark one of the caller's notifications read.
@@ -91,12 +101,17 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>, who: Principal, 
     security(("bearer" = [])),
 )]
 #[post("/me/notifications/{id}/read")]
-pub async fn mark_read(state: web::Data<AppState>, who: Principal, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn mark_read(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     who.require(&[Role::Applicant])?;
     let now = state.clock.now().naive_utc();
     let id = id.into_inner();
     let iin = who.sub.clone();
-    let found = web::block(move || state.db.write(|c| persistence::notifications::mark_read(c, &iin, &id, now))).await??;
+    let found =
+        web::block(move || state.db.write(|c| persistence::notifications::mark_read(c, &iin, &id, now))).await??;
     if found {
         Ok(HttpResponse::NoContent().finish())
     } else {

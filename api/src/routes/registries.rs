@@ -197,7 +197,14 @@ fn check_input(registry: &str, body: &RegistryRecordInput) -> Result<(Registry, 
     }
 }
 
-fn row_of(id: String, registry: Registry, subject: String, body: RegistryRecordInput, state: &AppState, who: &Principal) -> RegistryRecordRow {
+fn row_of(
+    id: String,
+    registry: Registry,
+    subject: String,
+    body: RegistryRecordInput,
+    state: &AppState,
+    who: &Principal,
+) -> RegistryRecordRow {
     RegistryRecordRow {
         id,
         registry: registry.code().to_string(),
@@ -257,12 +264,10 @@ pub async fn update_record(
     let (registry, subject) = check_input(&registry, &body.0)?;
     let row = row_of(id, registry, subject, body.0, &state, &who);
     let stored = row.clone();
-    web::block(move || state.db.write(|c| repo::update(c, &stored)))
-        .await?
-        .map_err(|e| match e {
-            persistence::StoreError::NotFound => ApiError::not_found("no such record in this registry"),
-            other => other.into(),
-        })?;
+    web::block(move || state.db.write(|c| repo::update(c, &stored))).await?.map_err(|e| match e {
+        persistence::StoreError::NotFound => ApiError::not_found("no such record in this registry"),
+        other => other.into(),
+    })?;
     Ok(HttpResponse::Ok().json(RegistryRecordView::from_row(row)))
 }
 
@@ -283,12 +288,10 @@ pub async fn delete_record(
     who.require(&[Role::Admin])?;
     let RecordPath { registry, id } = path.into_inner();
     let registry = parse_registry(&registry).map_err(|e| ApiError::validation(vec![e]))?;
-    web::block(move || state.db.write(|c| repo::delete(c, registry, &id)))
-        .await?
-        .map_err(|e| match e {
-            persistence::StoreError::NotFound => ApiError::not_found("no such record in this registry"),
-            other => other.into(),
-        })?;
+    web::block(move || state.db.write(|c| repo::delete(c, registry, &id))).await?.map_err(|e| match e {
+        persistence::StoreError::NotFound => ApiError::not_found("no such record in this registry"),
+        other => other.into(),
+    })?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -376,7 +379,11 @@ pub struct IntakeCheckView {
     security(("bearer" = [])),
 )]
 #[get("/applications/{id}/intake-check")]
-pub async fn intake_check(state: web::Data<AppState>, who: Principal, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
+pub async fn intake_check(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
     who.require(&READERS)?;
     let scope = visibility(&who);
     let id = id.into_inner();
@@ -385,12 +392,21 @@ pub async fn intake_check(state: web::Data<AppState>, who: Principal, id: web::P
     let state2 = state.clone();
     let (row, check, subjects, answers, unavailable) = web::block(move || {
         state2.db.read(|c| {
-            let Some(row) = apps::find_visible(c, &id, &scope)? else { return Ok(Err(ApiError::not_found("no such application"))) };
-            let Some(passport) = catalog.service(&row.service_key).and_then(|s| s.version(&row.passport_version)) else {
-                return Ok(Err(ApiError::Internal(format!("passport {}/{} is not in the catalog", row.service_key, row.passport_version))));
+            let Some(row) = apps::find_visible(c, &id, &scope)? else {
+                return Ok(Err(ApiError::not_found("no such application")));
+            };
+            let Some(passport) = catalog.service(&row.service_key).and_then(|s| s.version(&row.passport_version))
+            else {
+                return Ok(Err(ApiError::Internal(format!(
+                    "passport {}/{} is not in the catalog",
+                    row.service_key, row.passport_version
+                ))));
             };
             let Some(channel) = Channel::parse(&row.channel) else {
-                return Ok(Err(ApiError::Internal(format!("application {} has unknown channel {}", row.id, row.channel))));
+                return Ok(Err(ApiError::Internal(format!(
+                    "application {} has unknown channel {}",
+                    row.id, row.channel
+                ))));
             };
             let form: Value = serde_json::from_str(&row.form_data).unwrap_or(Value::Null);
             let subjects = Subjects::of_form(&row.applicant_iin, &form);
@@ -399,8 +415,18 @@ pub async fn intake_check(state: web::Data<AppState>, who: Principal, id: web::P
             let needed = reg::registries_needed(passport, channel, row.subtype.as_deref());
             let (records, errors) = reg::gather(&EmbeddedRegistries::new(c), &needed, &subjects);
             let provided_refs: Vec<&str> = provided.iter().map(String::as_str).collect();
-            let check = reg::intake_check(passport, channel, row.subtype.as_deref(), &answers, &provided_refs, &records, &subjects, today);
-            let unavailable: Vec<String> = needed.iter().filter(|r| !records.contains_key(r)).map(|r| r.code().to_string()).collect();
+            let check = reg::intake_check(
+                passport,
+                channel,
+                row.subtype.as_deref(),
+                &answers,
+                &provided_refs,
+                &records,
+                &subjects,
+                today,
+            );
+            let unavailable: Vec<String> =
+                needed.iter().filter(|r| !records.contains_key(r)).map(|r| r.code().to_string()).collect();
             if !errors.is_empty() {
                 tracing::warn!(application = %row.id, errors = ?errors, "registries did not answer the intake check");
             }
@@ -440,7 +466,12 @@ fn view(
                 records: o
                     .records
                     .into_iter()
-                    .map(|r| RecordSummaryView { subject_iin: r.subject_iin, kind: r.kind, record_number: r.record_number, valid_until: r.valid_until })
+                    .map(|r| RecordSummaryView {
+                        subject_iin: r.subject_iin,
+                        kind: r.kind,
+                        record_number: r.record_number,
+                        valid_until: r.valid_until,
+                    })
                     .collect(),
             })
             .collect(),

@@ -142,7 +142,12 @@ impl ServiceSummary {
             jurisdiction: jurisdiction(p, lang),
             automation: code(&p.automation.level),
             channels: p.channels.iter().map(|c| c.code().to_string()).collect(),
-            service_terms: p.terms.iter().filter(|x| x.stage == Stage::Service).map(|x| TermView::new(x, lang)).collect(),
+            service_terms: p
+                .terms
+                .iter()
+                .filter(|x| x.stage == Stage::Service)
+                .map(|x| TermView::new(x, lang))
+                .collect(),
         }
     }
 }
@@ -499,7 +504,11 @@ impl PassportView {
                     source: (&r.source).into(),
                 })
                 .collect(),
-            fee: p.fee.as_ref().map(|f| FeeView { amount_kzt: f.amount_kzt, text: t(&f.text, lang), source: (&f.source).into() }),
+            fee: p.fee.as_ref().map(|f| FeeView {
+                amount_kzt: f.amount_kzt,
+                text: t(&f.text, lang),
+                source: (&f.source).into(),
+            }),
             schedule: p
                 .schedule
                 .iter()
@@ -645,7 +654,11 @@ pub async fn get_version(
     Ok(localized(lang, PassportView::new(p, lang, at)))
 }
 
-fn governing_version<'a>(catalog: &'a domain::catalog::Catalog, key: &str, at: NaiveDate) -> Result<&'a Passport, ApiError> {
+fn governing_version<'a>(
+    catalog: &'a domain::catalog::Catalog,
+    key: &str,
+    at: NaiveDate,
+) -> Result<&'a Passport, ApiError> {
     service_or_404(catalog, key)?
         .in_force(at)
         .ok_or_else(|| ApiError::not_found(format!("service `{key}` has no version in force on {at}")))
@@ -742,10 +755,16 @@ pub async fn get_documents(
     };
     let catalog = state.catalog();
     let p = governing_version(&catalog, &key, at)?;
-    let channel_code = get("channel").ok_or_else(|| ApiError::field("query.channel", "required", "name the channel of filing"))?;
-    let channel = domain::passport::Channel::parse(&channel_code)
-        .filter(|c| p.channels.contains(c))
-        .ok_or_else(|| ApiError::field("query.channel", "channel_not_offered", format!("`{key}` is not offered through `{channel_code}`")))?;
+    let channel_code =
+        get("channel").ok_or_else(|| ApiError::field("query.channel", "required", "name the channel of filing"))?;
+    let channel =
+        domain::passport::Channel::parse(&channel_code).filter(|c| p.channels.contains(c)).ok_or_else(|| {
+            ApiError::field(
+                "query.channel",
+                "channel_not_offered",
+                format!("`{key}` is not offered through `{channel_code}`"),
+            )
+        })?;
     let subtype = get("subtype");
     match (&subtype, p.subtypes.is_empty()) {
         (None, false) => return Err(ApiError::field("query.subtype", "required", "this service has subtypes")),
@@ -758,10 +777,14 @@ pub async fn get_documents(
     let mut errors = Vec::new();
     for (k, v) in pairs.iter().filter(|(k, _)| !CHECKLIST_PARAMS.contains(&k.as_str())) {
         match p.questions.iter().find(|q| &q.code == k) {
-            None => errors.push(crate::error::FieldError::new(format!("query.{k}"), "unknown_question", "not a question of this passport")),
-            Some(q) if !q.options.is_empty() && !q.options.iter().any(|o| &o.code == v) => {
-                errors.push(crate::error::FieldError::new(format!("query.{k}"), "enum", "not an answer this question allows"))
-            }
+            None => errors.push(crate::error::FieldError::new(
+                format!("query.{k}"),
+                "unknown_question",
+                "not a question of this passport",
+            )),
+            Some(q) if !q.options.is_empty() && !q.options.iter().any(|o| &o.code == v) => errors.push(
+                crate::error::FieldError::new(format!("query.{k}"), "enum", "not an answer this question allows"),
+            ),
             Some(q) if q.options.is_empty() && !matches!(v.as_str(), "true" | "false") => {
                 errors.push(crate::error::FieldError::new(format!("query.{k}"), "type", "answer true or false"))
             }
@@ -798,12 +821,23 @@ pub async fn get_documents(
         .map(|q| QuestionView {
             code: q.code.clone(),
             text: t(&q.text, lang),
-            options: q.options.iter().map(|o| QuestionOptionView { code: o.code.clone(), text: t(&o.text, lang) }).collect(),
+            options: q
+                .options
+                .iter()
+                .map(|o| QuestionOptionView { code: o.code.clone(), text: t(&o.text, lang) })
+                .collect(),
         })
         .collect();
     Ok(localized(
         lang,
-        Checklist { key: p.key.clone(), version: p.version.clone(), channel: channel.code().into(), subtype, unanswered_questions, items },
+        Checklist {
+            key: p.key.clone(),
+            version: p.version.clone(),
+            channel: channel.code().into(),
+            subtype,
+            unanswered_questions,
+            items,
+        },
     ))
 }
 
@@ -815,9 +849,12 @@ pub fn with_published_versions(
     let published = db.read(persistence::passports::all)?;
     for row in published {
         let what = format!("{}/{}", row.service_key, row.version);
-        let passport: Passport = serde_json::from_str(&row.document).map_err(|e| crate::StartupError::Published(format!("{what}: {e}")))?;
+        let passport: Passport =
+            serde_json::from_str(&row.document).map_err(|e| crate::StartupError::Published(format!("{what}: {e}")))?;
         let title = row.service_title.as_deref().and_then(|t| serde_json::from_str::<Text>(t).ok());
-        catalog = catalog.with_version(title, passport).map_err(|e| crate::StartupError::Published(format!("{what}: {e}")))?;
+        catalog = catalog
+            .with_version(title, passport)
+            .map_err(|e| crate::StartupError::Published(format!("{what}: {e}")))?;
     }
     Ok(catalog)
 }
@@ -843,7 +880,13 @@ fn catalog_errors(e: domain::catalog::CatalogErrors) -> ApiError {
         errors: e
             .0
             .into_iter()
-            .map(|x| crate::error::FieldError::new(if x.path.is_empty() { "body".into() } else { x.path }, "catalog_rule", x.message))
+            .map(|x| {
+                crate::error::FieldError::new(
+                    if x.path.is_empty() { "body".into() } else { x.path },
+                    "catalog_rule",
+                    x.message,
+                )
+            })
             .collect(),
     }
 }
@@ -878,7 +921,9 @@ pub async fn publish_version(
     let lang = request_lang(&req, None)?;
     let mut doc = body.0 .0;
     match doc.get("key").and_then(|k| k.as_str()) {
-        Some(k) if k != key => return Err(ApiError::field("key", "must_match_path", "the body's key differs from the path")),
+        Some(k) if k != key => {
+            return Err(ApiError::field("key", "must_match_path", "the body's key differs from the path"))
+        }
         _ => {}
     }
     if let Some(o) = doc.as_object_mut() {
@@ -900,7 +945,10 @@ pub async fn publish_version(
         if catalog.service(&key).and_then(|s| s.version(&passport.version)).is_some() {
             return Err(ApiError::Conflict {
                 code: "version_exists",
-                detail: format!("`{key}` version `{}` is published; publish a new version id instead", passport.version),
+                detail: format!(
+                    "`{key}` version `{}` is published; publish a new version id instead",
+                    passport.version
+                ),
                 state: None,
                 allowed_actions: None,
             });
@@ -910,7 +958,10 @@ pub async fn publish_version(
             service_key: key.clone(),
             version: passport.version.clone(),
             document: serde_json::to_string(&passport).map_err(|e| ApiError::Internal(e.to_string()))?,
-            service_title: catalog.service(&key).is_none().then(|| serde_json::to_string(&passport.title).unwrap_or_default()),
+            service_title: catalog
+                .service(&key)
+                .is_none()
+                .then(|| serde_json::to_string(&passport.title).unwrap_or_default()),
             published_at: now.naive_utc(),
             published_by: who.sub.clone(),
         };

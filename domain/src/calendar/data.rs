@@ -70,8 +70,7 @@ pub struct WorkingHours {
 impl WorkingHours {
     /// Working minutes in a full working day (480 for 09:00-18:30 with a 90-minute lunch).
     pub fn minutes_per_day(&self) -> u32 {
-        let span = (self.end - self.start).num_minutes()
-            - (self.lunch_end - self.lunch_start).num_minutes();
+        let span = (self.end - self.start).num_minutes() - (self.lunch_end - self.lunch_start).num_minutes();
         span.max(0) as u32
     }
 
@@ -86,10 +85,7 @@ impl WorkingHours {
     }
 
     pub(crate) fn validate(&self) -> Result<(), String> {
-        if !(self.start < self.lunch_start
-            && self.lunch_start <= self.lunch_end
-            && self.lunch_end < self.end)
-        {
+        if !(self.start < self.lunch_start && self.lunch_start <= self.lunch_end && self.lunch_end < self.end) {
             return Err("working hours must read start < lunch_start <= lunch_end < end".into());
         }
         Ok(())
@@ -145,17 +141,13 @@ impl HolidayRule {
         self.dates
             .iter()
             .map(|md| {
-                let (m, d) = md
-                    .split_once('-')
-                    .ok_or_else(|| format!("holiday {}: date `{md}` is not MM-DD", self.id))?;
+                let (m, d) =
+                    md.split_once('-').ok_or_else(|| format!("holiday {}: date `{md}` is not MM-DD", self.id))?;
                 let (m, d): (u32, u32) = (
-                    m.parse()
-                        .map_err(|_| format!("holiday {}: bad month in `{md}`", self.id))?,
-                    d.parse()
-                        .map_err(|_| format!("holiday {}: bad day in `{md}`", self.id))?,
+                    m.parse().map_err(|_| format!("holiday {}: bad month in `{md}`", self.id))?,
+                    d.parse().map_err(|_| format!("holiday {}: bad day in `{md}`", self.id))?,
                 );
-                NaiveDate::from_ymd_opt(year, m, d)
-                    .ok_or_else(|| format!("holiday {}: `{md}` is no date", self.id))
+                NaiveDate::from_ymd_opt(year, m, d).ok_or_else(|| format!("holiday {}: `{md}` is no date", self.id))
             })
             .collect()
     }
@@ -263,68 +255,20 @@ mod hhmm {
 pub(crate) const RULES_YAML: &str = include_str!("../../catalog/calendar/rules.yaml");
 
 pub(crate) const YEARS_YAML: &[(&str, &str)] = &[
-    (
-        "2012.yaml",
-        include_str!("../../catalog/calendar/2012.yaml"),
-    ),
-    (
-        "2013.yaml",
-        include_str!("../../catalog/calendar/2013.yaml"),
-    ),
-    (
-        "2014.yaml",
-        include_str!("../../catalog/calendar/2014.yaml"),
-    ),
-    (
-        "2015.yaml",
-        include_str!("../../catalog/calendar/2015.yaml"),
-    ),
-    (
-        "2016.yaml",
-        include_str!("../../catalog/calendar/2016.yaml"),
-    ),
-    (
-        "2017.yaml",
-        include_str!("../../catalog/calendar/2017.yaml"),
-    ),
-    (
-        "2018.yaml",
-        include_str!("../../catalog/calendar/2018.yaml"),
-    ),
-    (
-        "2019.yaml",
-        include_str!("../../catalog/calendar/2019.yaml"),
-    ),
-    (
-        "2020.yaml",
-        include_str!("../../catalog/calendar/2020.yaml"),
-    ),
-    (
-        "2021.yaml",
-        include_str!("../../catalog/calendar/2021.yaml"),
-    ),
-    (
-        "2022.yaml",
-        include_str!("../../catalog/calendar/2022.yaml"),
-    ),
-    (
-        "2023.yaml",
-        include_str!("../../catalog/calendar/2023.yaml"),
-    ),
-    (
-        "2024.yaml",
-        include_str!("../../catalog/calendar/2024.yaml"),
-    ),
-    (
-        "2025.yaml",
-        include_str!("../../catalog/calendar/2025.yaml"),
-    ),
-    (
-        "2026.yaml",
-        include_str!("../../catalog/calendar/2026.yaml"),
-    ),
-    (
-        "2027.yaml",
-        include_str!("../../catalog/calendar/2027.yaml"),
-    ),
+    ("2012.yaml", include_str!("../../catalog/calendar/2012.yaml")),
+    ("2013.yaml", include_str!("../../catalog/calendar/2013.yaml")),
+    ("2014.yaml", include_str!("../../catalog/calendar/2014.yaml")),
+    ("2015.yaml", include_str!("../../catalog/calendar/2015.yaml")),
+    ("2016.yaml", include_str!("../../catalog/calendar/2016.yaml")),
+    ("2017.yaml", include_str!("../../catalog/calendar/2017.yaml")),
+    ("2018.yaml", include_str!("../../catalog/calendar/2018.yaml")),
+    ("2019.yaml", include_str!("../../catalog/calendar/2019.yaml")),
+    ("2020.yaml", include_str!("../../catalog/calendar/2020.yaml")),
+    ("2021.yaml", include_str!("../../catalog/calendar/2021.yaml")),
+    ("2022.yaml", include_str!("../../catalog/calendar/2022.yaml")),
+    ("2023.yaml", include_str!("../../catalog/calendar/2023.yaml")),
+    ("2024.yaml", include_str!("../../catalog/calendar/2024.yaml")),
+    ("2025.yaml", include_str!("../../catalog/calendar/2025.yaml")),
+    ("2026.yaml", include_str!("../../catalog/calendar/2026.yaml")),
+    ("2027.yaml", include_str!("../../catalog/calendar/2027.yaml")),
 ];

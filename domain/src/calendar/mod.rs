@@ -28,15 +28,11 @@ pub mod data;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
 
-use chrono::{
-    DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Utc, Weekday,
-};
+use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Utc, Weekday};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-pub use data::{
-    Confidence, Decree, DecreeKind, HolidayRule, LunarDate, Rules, Transfer, WorkingHours, YearData,
-};
+pub use data::{Confidence, Decree, DecreeKind, HolidayRule, LunarDate, Rules, Transfer, WorkingHours, YearData};
 
 use crate::text::{Lang, Text};
 
@@ -119,91 +115,40 @@ impl DayKind {
                 format!("public holiday: {}", name.resolve(lang))
             }
             (DayKind::TransferredDayOff { from, decree }, Lang::Kk) => {
-                format!(
-                    "{} күнінен ауыстырылған демалыс күні ({})",
-                    fmt_date(*from, lang),
-                    decree.citation(lang)
-                )
+                format!("{} күнінен ауыстырылған демалыс күні ({})", fmt_date(*from, lang), decree.citation(lang))
             }
             (DayKind::TransferredDayOff { from, decree }, Lang::Ru) => {
-                format!(
-                    "выходной день, перенесённый с {} ({})",
-                    fmt_date(*from, lang),
-                    decree.citation(lang)
-                )
+                format!("выходной день, перенесённый с {} ({})", fmt_date(*from, lang), decree.citation(lang))
             }
             (DayKind::TransferredDayOff { from, decree }, Lang::En) => {
-                format!(
-                    "day off moved from {} ({})",
-                    fmt_date(*from, lang),
-                    decree.citation(lang)
-                )
+                format!("day off moved from {} ({})", fmt_date(*from, lang), decree.citation(lang))
             }
-            (
-                DayKind::WorkingByDecree {
-                    day_off_moved_to,
-                    decree,
-                },
-                Lang::Kk,
-            ) => format!(
+            (DayKind::WorkingByDecree { day_off_moved_to, decree }, Lang::Kk) => format!(
                 "жұмыс күні ({}); демалыс {} күніне ауыстырылды",
                 decree.citation(lang),
                 fmt_date(*day_off_moved_to, lang)
             ),
-            (
-                DayKind::WorkingByDecree {
-                    day_off_moved_to,
-                    decree,
-                },
-                Lang::Ru,
-            ) => format!(
+            (DayKind::WorkingByDecree { day_off_moved_to, decree }, Lang::Ru) => format!(
                 "рабочий день ({}); выходной перенесён на {}",
                 decree.citation(lang),
                 fmt_date(*day_off_moved_to, lang)
             ),
-            (
-                DayKind::WorkingByDecree {
-                    day_off_moved_to,
-                    decree,
-                },
-                Lang::En,
-            ) => format!(
+            (DayKind::WorkingByDecree { day_off_moved_to, decree }, Lang::En) => format!(
                 "working day ({}); its day off moved to {}",
                 decree.citation(lang),
                 fmt_date(*day_off_moved_to, lang)
             ),
-            (
-                DayKind::ObservedHoliday {
-                    holiday_name,
-                    holiday_date,
-                    ..
-                },
-                Lang::Kk,
-            ) => format!(
+            (DayKind::ObservedHoliday { holiday_name, holiday_date, .. }, Lang::Kk) => format!(
                 "демалыс күнге түскен мерекенің ({}, {}) орнына берілетін демалыс күні",
                 holiday_name.resolve(lang),
                 fmt_date(*holiday_date, lang)
             ),
-            (
-                DayKind::ObservedHoliday {
-                    holiday_name,
-                    holiday_date,
-                    ..
-                },
-                Lang::Ru,
-            ) => format!(
+            (DayKind::ObservedHoliday { holiday_name, holiday_date, .. }, Lang::Ru) => format!(
                 "выходной день вместо праздника, совпавшего с выходным ({}, {})",
                 holiday_name.resolve(lang),
                 fmt_date(*holiday_date, lang)
             ),
-            (
-                DayKind::ObservedHoliday {
-                    holiday_name,
-                    holiday_date,
-                    ..
-                },
-                Lang::En,
-            ) => format!(
+            (DayKind::ObservedHoliday { holiday_name, holiday_date, .. }, Lang::En) => format!(
                 "day off for {} of {}, which fell on a weekend",
                 holiday_name.resolve(lang),
                 fmt_date(*holiday_date, lang)
@@ -225,9 +170,7 @@ impl Decree {
             Lang::Kk => {
                 let kind = match self.kind {
                     DecreeKind::GovernmentResolution => "ҚР Үкіметінің қаулысы",
-                    DecreeKind::MinistryOrder => {
-                        "ҚР Еңбек және халықты әлеуметтік қорғау министрінің бұйрығы"
-                    }
+                    DecreeKind::MinistryOrder => "ҚР Еңбек және халықты әлеуметтік қорғау министрінің бұйрығы",
                 };
                 let when = when.map(|w| format!("{w} ")).unwrap_or_default();
                 let no = number.map(|n| format!("№ {n} ")).unwrap_or_default();
@@ -236,29 +179,15 @@ impl Decree {
             Lang::Ru => {
                 let kind = match self.kind {
                     DecreeKind::GovernmentResolution => "постановление Правительства РК",
-                    DecreeKind::MinistryOrder => {
-                        "приказ Министра труда и социальной защиты населения РК"
-                    }
+                    DecreeKind::MinistryOrder => "приказ Министра труда и социальной защиты населения РК",
                 };
-                let when = when.map(|w| {
-                    if self.date.is_some() {
-                        format!(" от {w}")
-                    } else {
-                        format!(" ({w})")
-                    }
-                });
-                format!(
-                    "{kind}{}{}",
-                    number.map(|n| format!(" № {n}")).unwrap_or_default(),
-                    when.unwrap_or_default()
-                )
+                let when = when.map(|w| if self.date.is_some() { format!(" от {w}") } else { format!(" ({w})") });
+                format!("{kind}{}{}", number.map(|n| format!(" № {n}")).unwrap_or_default(), when.unwrap_or_default())
             }
             Lang::En => {
                 let kind = match self.kind {
                     DecreeKind::GovernmentResolution => "Government resolution",
-                    DecreeKind::MinistryOrder => {
-                        "order of the Minister of Labour and Social Protection"
-                    }
+                    DecreeKind::MinistryOrder => "order of the Minister of Labour and Social Protection",
                 };
                 format!(
                     "{kind}{}{}",
@@ -325,25 +254,14 @@ impl BusinessCalendar {
     /// A calendar from rules and year data, validated: every transfer must cite a decree of its file, move
     /// a day off from a working weekday, and make a weekend (or observed) day a working day.
     pub fn new(rules: Rules, years: Vec<YearData>) -> Result<BusinessCalendar, CalendarError> {
-        let zone: Tz = rules
-            .zone
-            .parse()
-            .map_err(|_| CalendarError::UnknownZone(rules.zone.clone()))?;
-        rules
-            .working_hours
-            .validate()
-            .map_err(CalendarError::Invalid)?;
+        let zone: Tz = rules.zone.parse().map_err(|_| CalendarError::UnknownZone(rules.zone.clone()))?;
+        rules.working_hours.validate().map_err(CalendarError::Invalid)?;
         if rules.holidays.iter().filter(|h| h.lunar).count() > 1 {
-            return Err(CalendarError::Invalid(
-                "at most one lunar holiday (Kurban Ait) is supported".into(),
-            ));
+            return Err(CalendarError::Invalid("at most one lunar holiday (Kurban Ait) is supported".into()));
         }
         for h in &rules.holidays {
             if h.lunar != h.dates.is_empty() {
-                return Err(CalendarError::Invalid(format!(
-                    "holiday {}: give dates, or lunar: true, not both",
-                    h.id
-                )));
+                return Err(CalendarError::Invalid(format!("holiday {}: give dates, or lunar: true, not both", h.id)));
             }
             h.dates_in(2000).map_err(CalendarError::Invalid)?;
         }
@@ -357,13 +275,7 @@ impl BusinessCalendar {
                 return Err(CalendarError::Invalid("a year is given twice".into()));
             }
         }
-        let mut cal = BusinessCalendar {
-            rules,
-            zone,
-            working_weekdays,
-            years: by_year,
-            special: HashMap::new(),
-        };
+        let mut cal = BusinessCalendar { rules, zone, working_weekdays, years: by_year, special: HashMap::new() };
         cal.reindex()?;
         Ok(cal)
     }
@@ -378,10 +290,7 @@ impl BusinessCalendar {
 
     /// A copy counting local time in another zone (e.g. `chrono_tz::Asia::Aqtobe` for a western provider).
     pub fn with_zone(&self, zone: Tz) -> BusinessCalendar {
-        BusinessCalendar {
-            zone,
-            ..self.clone()
-        }
+        BusinessCalendar { zone, ..self.clone() }
     }
 
     pub fn zone(&self) -> Tz {
@@ -427,10 +336,7 @@ impl BusinessCalendar {
 
     /// The act with this id, in any year.
     pub fn decree(&self, id: &str) -> Option<&Decree> {
-        self.years
-            .values()
-            .flat_map(|y| &y.decrees)
-            .find(|d| d.id == id)
+        self.years.values().flat_map(|y| &y.decrees).find(|d| d.id == id)
     }
 
     /// What `date` is; for a year without data, by the rules only (see the module doc).
@@ -438,24 +344,10 @@ impl BusinessCalendar {
         let coverage = self.coverage(date.year());
         let kind = match coverage {
             Coverage::Data => self.special.get(&date).cloned(),
-            Coverage::RulesOnly => self
-                .rule_days(date.year(), None)
-                .ok()
-                .and_then(|mut m| m.remove(&date)),
+            Coverage::RulesOnly => self.rule_days(date.year(), None).ok().and_then(|mut m| m.remove(&date)),
         }
-        .unwrap_or_else(|| {
-            if self.is_working_weekday(date) {
-                DayKind::Working
-            } else {
-                DayKind::Weekend
-            }
-        });
-        DayInfo {
-            date,
-            working: kind.is_working(),
-            kind,
-            coverage,
-        }
+        .unwrap_or_else(|| if self.is_working_weekday(date) { DayKind::Working } else { DayKind::Weekend });
+        DayInfo { date, working: kind.is_working(), kind, coverage }
     }
 
     /// Like [`Self::day`], but an error for a year without data.
@@ -495,32 +387,22 @@ impl BusinessCalendar {
     /// The days off of `year` other than plain weekends: holidays (also those on a weekend), days off for
     /// holidays that fell on a weekend, and transferred days off, by date.
     pub fn days_off(&self, year: i32) -> Vec<DayInfo> {
-        self.year_days(year)
-            .filter(|d| !d.working && d.kind != DayKind::Weekend)
-            .collect()
+        self.year_days(year).filter(|d| !d.working && d.kind != DayKind::Weekend).collect()
     }
 
     /// The weekend days of `year` made working days by an act.
     pub fn working_weekend_days(&self, year: i32) -> Vec<DayInfo> {
-        self.year_days(year)
-            .filter(|d| matches!(d.kind, DayKind::WorkingByDecree { .. }))
-            .collect()
+        self.year_days(year).filter(|d| matches!(d.kind, DayKind::WorkingByDecree { .. })).collect()
     }
 
     /// Every non-working date of `year` (weekends included): what a production calendar shows in red.
     pub fn non_working_days(&self, year: i32) -> Vec<NaiveDate> {
-        self.year_days(year)
-            .filter(|d| !d.working)
-            .map(|d| d.date)
-            .collect()
+        self.year_days(year).filter(|d| !d.working).map(|d| d.date).collect()
     }
 
     fn year_days(&self, year: i32) -> impl Iterator<Item = DayInfo> + '_ {
         let first = NaiveDate::from_ymd_opt(year, 1, 1).expect("year in range");
-        first
-            .iter_days()
-            .take_while(move |d| d.year() == year)
-            .map(|d| self.day(d))
+        first.iter_days().take_while(move |d| d.year() == year).map(|d| self.day(d))
     }
 
     /// The local wall-clock time of `at` in the calendar's zone.
@@ -554,31 +436,16 @@ impl BusinessCalendar {
     }
 
     /// Holidays and weekend transfers of `year` by the rules, with Kurban Ait if its date is known.
-    fn rule_days(
-        &self,
-        year: i32,
-        kurban_ait: Option<NaiveDate>,
-    ) -> Result<BTreeMap<NaiveDate, DayKind>, String> {
+    fn rule_days(&self, year: i32, kurban_ait: Option<NaiveDate>) -> Result<BTreeMap<NaiveDate, DayKind>, String> {
         let mut days = BTreeMap::new();
         let mut movable = Vec::new();
         for h in self.rules.holidays.iter().filter(|h| h.in_force(year)) {
-            let dates = if h.lunar {
-                kurban_ait.into_iter().collect()
-            } else {
-                h.dates_in(year)?
-            };
+            let dates = if h.lunar { kurban_ait.into_iter().collect() } else { h.dates_in(year)? };
             for date in dates {
                 if days.contains_key(&date) {
                     continue; // two holidays on one day give one day off
                 }
-                days.insert(
-                    date,
-                    DayKind::Holiday {
-                        id: h.id.clone(),
-                        name: h.name.clone(),
-                        religious: h.religious,
-                    },
-                );
+                days.insert(date, DayKind::Holiday { id: h.id.clone(), name: h.name.clone(), religious: h.religious });
                 if !h.religious && !self.is_working_weekday(date) {
                     movable.push((date, h));
                 }
@@ -593,11 +460,7 @@ impl BusinessCalendar {
                 }
                 days.insert(
                     d,
-                    DayKind::ObservedHoliday {
-                        holiday_id: h.id.clone(),
-                        holiday_name: h.name.clone(),
-                        holiday_date,
-                    },
+                    DayKind::ObservedHoliday { holiday_id: h.id.clone(), holiday_name: h.name.clone(), holiday_date },
                 );
             }
         }
@@ -610,39 +473,26 @@ impl BusinessCalendar {
         for (year, data) in &self.years {
             if let Some(k) = &data.kurban_ait {
                 if k.date.year() != *year {
-                    return Err(CalendarError::Invalid(format!(
-                        "{year}: Kurban Ait {} is not in {year}",
-                        k.date
-                    )));
+                    return Err(CalendarError::Invalid(format!("{year}: Kurban Ait {} is not in {year}", k.date)));
                 }
             }
-            let days = self
-                .rule_days(*year, data.kurban_ait.as_ref().map(|k| k.date))
-                .map_err(CalendarError::Invalid)?;
+            let days =
+                self.rule_days(*year, data.kurban_ait.as_ref().map(|k| k.date)).map_err(CalendarError::Invalid)?;
             special.extend(days);
         }
         let mut ids = std::collections::HashSet::new();
         for (year, data) in &self.years {
             for d in &data.decrees {
                 if !ids.insert(d.id.as_str()) {
-                    return Err(CalendarError::Invalid(format!(
-                        "{year}: decree id `{}` is used twice",
-                        d.id
-                    )));
+                    return Err(CalendarError::Invalid(format!("{year}: decree id `{}` is used twice", d.id)));
                 }
             }
             for t in &data.transfers {
                 let bad = |msg: &str| {
-                    CalendarError::Invalid(format!(
-                        "{year}: transfer {} / {}: {msg}",
-                        t.day_off, t.working_day
-                    ))
+                    CalendarError::Invalid(format!("{year}: transfer {} / {}: {msg}", t.day_off, t.working_day))
                 };
-                let decree = data
-                    .decrees
-                    .iter()
-                    .find(|d| d.id == t.decree)
-                    .ok_or_else(|| bad("cites no decree of its file"))?;
+                let decree =
+                    data.decrees.iter().find(|d| d.id == t.decree).ok_or_else(|| bad("cites no decree of its file"))?;
                 for date in [t.day_off, t.working_day] {
                     if !self.years.contains_key(&date.year()) {
                         return Err(bad("a date lies in a year without data"));
@@ -654,25 +504,12 @@ impl BusinessCalendar {
                 match special.get(&t.working_day) {
                     None if !self.is_working_weekday(t.working_day) => {}
                     Some(DayKind::ObservedHoliday { .. }) => {}
-                    _ => {
-                        return Err(bad(
-                            "the new working day must be a weekend day or an observed day off",
-                        ))
-                    }
+                    _ => return Err(bad("the new working day must be a weekend day or an observed day off")),
                 }
-                special.insert(
-                    t.day_off,
-                    DayKind::TransferredDayOff {
-                        from: t.working_day,
-                        decree: decree.clone(),
-                    },
-                );
+                special.insert(t.day_off, DayKind::TransferredDayOff { from: t.working_day, decree: decree.clone() });
                 special.insert(
                     t.working_day,
-                    DayKind::WorkingByDecree {
-                        day_off_moved_to: t.day_off,
-                        decree: decree.clone(),
-                    },
+                    DayKind::WorkingByDecree { day_off_moved_to: t.day_off, decree: decree.clone() },
                 );
             }
         }
@@ -682,10 +519,7 @@ impl BusinessCalendar {
 }
 
 fn parse_yaml<T: serde::de::DeserializeOwned>(file: &str, text: &str) -> Result<T, CalendarError> {
-    serde_yaml::from_str(text).map_err(|e| CalendarError::Parse {
-        file: file.into(),
-        message: e.to_string(),
-    })
+    serde_yaml::from_str(text).map_err(|e| CalendarError::Parse { file: file.into(), message: e.to_string() })
 }
 
 /// Dates as readers expect them: `25.03.2024` in Kazakh and Russian, ISO in English.
@@ -698,33 +532,9 @@ pub(crate) fn fmt_date(d: NaiveDate, lang: Lang) -> String {
 
 /// The weekday's name in `lang`.
 pub(crate) fn weekday_name(w: Weekday, lang: Lang) -> &'static str {
-    const KK: [&str; 7] = [
-        "дүйсенбі",
-        "сейсенбі",
-        "сәрсенбі",
-        "бейсенбі",
-        "жұма",
-        "сенбі",
-        "жексенбі",
-    ];
-    const RU: [&str; 7] = [
-        "понедельник",
-        "вторник",
-        "среда",
-        "четверг",
-        "пятница",
-        "суббота",
-        "воскресенье",
-    ];
-    const EN: [&str; 7] = [
-        "Monday",
-        "Tuesday",
-        "Wednesday",
-        "Thursday",
-        "Friday",
-        "Saturday",
-        "Sunday",
-    ];
+    const KK: [&str; 7] = ["дүйсенбі", "сейсенбі", "сәрсенбі", "бейсенбі", "жұма", "сенбі", "жексенбі"];
+    const RU: [&str; 7] = ["понедельник", "вторник", "среда", "четверг", "пятница", "суббота", "воскресенье"];
+    const EN: [&str; 7] = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
     let i = w.num_days_from_monday() as usize;
     match lang {
         Lang::Kk => KK[i],

@@ -31,19 +31,13 @@ const EXPECTED: &[(i32, &str, &str)] = &[
 ];
 
 fn mmdd(dates: impl Iterator<Item = NaiveDate>) -> String {
-    dates
-        .map(|d| d.format("%m-%d").to_string())
-        .collect::<Vec<_>>()
-        .join(",")
+    dates.map(|d| d.format("%m-%d").to_string()).collect::<Vec<_>>().join(",")
 }
 
 #[test]
 fn shipped_data_covers_2012_to_2027() {
     let cal = BusinessCalendar::shipped().expect("valid data");
-    assert_eq!(
-        cal.data_years().collect::<Vec<_>>(),
-        (2012..=2027).collect::<Vec<_>>()
-    );
+    assert_eq!(cal.data_years().collect::<Vec<_>>(), (2012..=2027).collect::<Vec<_>>());
     assert_eq!(cal.zone(), chrono_tz::Asia::Almaty);
     assert_eq!(cal.working_hours().minutes_per_day(), 480);
 }
@@ -51,39 +45,20 @@ fn shipped_data_covers_2012_to_2027() {
 #[test]
 fn every_year_matches_the_reviewed_production_calendar() {
     for (year, weekday_offs, working_weekends) in EXPECTED {
-        let offs = cal()
-            .non_working_days(*year)
-            .into_iter()
-            .filter(|d| d.weekday().num_days_from_monday() < 5);
+        let offs = cal().non_working_days(*year).into_iter().filter(|d| d.weekday().num_days_from_monday() < 5);
         assert_eq!(&mmdd(offs), weekday_offs, "weekday days off of {year}");
-        let worked = cal()
-            .working_weekend_days(*year)
-            .into_iter()
-            .map(|d| d.date);
-        assert_eq!(
-            &mmdd(worked),
-            working_weekends,
-            "working weekend days of {year}"
-        );
+        let worked = cal().working_weekend_days(*year).into_iter().map(|d| d.date);
+        assert_eq!(&mmdd(worked), working_weekends, "working weekend days of {year}");
     }
 }
 
 #[test]
 fn nauryz_2024_on_a_saturday_gives_monday_off() {
     let c = cal();
-    assert!(
-        matches!(c.day(date(2024, 3, 21)).kind, DayKind::Holiday { ref id, .. } if id == "nauryz")
-    );
-    assert!(matches!(
-        c.day(date(2024, 3, 23)).kind,
-        DayKind::Holiday { .. }
-    ));
+    assert!(matches!(c.day(date(2024, 3, 21)).kind, DayKind::Holiday { ref id, .. } if id == "nauryz"));
+    assert!(matches!(c.day(date(2024, 3, 23)).kind, DayKind::Holiday { .. }));
     match c.day(date(2024, 3, 25)).kind {
-        DayKind::ObservedHoliday {
-            holiday_id,
-            holiday_date,
-            ..
-        } => {
+        DayKind::ObservedHoliday { holiday_id, holiday_date, .. } => {
             assert_eq!(holiday_id, "nauryz");
             assert_eq!(holiday_date, date(2024, 3, 23));
         }
@@ -95,12 +70,7 @@ fn nauryz_2024_on_a_saturday_gives_monday_off() {
 #[test]
 fn nauryz_on_a_weekend_pair_moves_two_days_past_the_holidays() {
     // 2026: 21 Sat, 22 Sun, 23 Mon -> 24 and 25 March off.
-    let offs: Vec<_> = cal()
-        .days_off(2026)
-        .into_iter()
-        .filter(|d| d.date.month() == 3)
-        .map(|d| d.date.day())
-        .collect();
+    let offs: Vec<_> = cal().days_off(2026).into_iter().filter(|d| d.date.month() == 3).map(|d| d.date.day()).collect();
     assert_eq!(offs, vec![8, 9, 21, 22, 23, 24, 25]);
 }
 
@@ -108,45 +78,24 @@ fn nauryz_on_a_weekend_pair_moves_two_days_past_the_holidays() {
 fn religious_holidays_are_not_moved() {
     let c = cal();
     // Orthodox Christmas on Saturday 7 January 2023; Monday 9 January is a working day.
-    assert!(matches!(
-        c.day(date(2023, 1, 7)).kind,
-        DayKind::Holiday {
-            religious: true,
-            ..
-        }
-    ));
+    assert!(matches!(c.day(date(2023, 1, 7)).kind, DayKind::Holiday { religious: true, .. }));
     assert!(c.is_working_day(date(2023, 1, 9)));
     // Kurban Ait on Sunday 16 June 2024; Monday 17 June is a working day.
-    assert!(
-        matches!(c.day(date(2024, 6, 16)).kind, DayKind::Holiday { ref id, .. } if id == "kurban_ait")
-    );
+    assert!(matches!(c.day(date(2024, 6, 16)).kind, DayKind::Holiday { ref id, .. } if id == "kurban_ait"));
     assert!(c.is_working_day(date(2024, 6, 17)));
 }
 
 #[test]
 fn holidays_follow_the_years_they_were_in_force() {
     let c = cal();
-    assert!(
-        c.is_working_day(date(2012, 5, 7)),
-        "Defender of the Fatherland Day is a day off from 2013"
-    );
+    assert!(c.is_working_day(date(2012, 5, 7)), "Defender of the Fatherland Day is a day off from 2013");
     assert!(!c.is_working_day(date(2013, 5, 7)));
-    assert!(
-        !c.is_working_day(date(2021, 12, 1)),
-        "First President Day until 2021"
-    );
+    assert!(!c.is_working_day(date(2021, 12, 1)), "First President Day until 2021");
     assert!(c.is_working_day(date(2022, 12, 1)));
     assert!(!c.is_working_day(date(2021, 12, 17)));
-    assert_eq!(
-        c.day(date(2022, 12, 17)).kind,
-        DayKind::Weekend,
-        "17 December is no holiday from 2022"
-    );
+    assert_eq!(c.day(date(2022, 12, 17)).kind, DayKind::Weekend, "17 December is no holiday from 2022");
     assert!(c.is_working_day(date(2022, 12, 19)));
-    assert!(
-        c.is_working_day(date(2021, 10, 25)),
-        "Republic Day is a day off again from 2022"
-    );
+    assert!(c.is_working_day(date(2021, 10, 25)), "Republic Day is a day off again from 2022");
     assert!(!c.is_working_day(date(2022, 10, 25)));
 }
 
@@ -186,11 +135,7 @@ fn years_outside_the_data_fall_back_to_rules_or_fail_on_request() {
     assert!(!ny.working);
     assert!(matches!(
         c.try_day(date(2030, 1, 1)),
-        Err(CalendarError::OutsideData {
-            year: 2030,
-            first: 2012,
-            last: 2027
-        })
+        Err(CalendarError::OutsideData { year: 2030, first: 2012, last: 2027 })
     ));
     assert!(c.try_day(date(2024, 1, 1)).is_ok());
     // 2028: 1-2 January on Sat-Sun -> 3 and 4 January off by the rules.
@@ -210,19 +155,14 @@ fn year_2026_with(transfers: &str) -> String {
 
 #[test]
 fn with_year_replaces_a_years_transfers() {
-    let yaml =
-        year_2026_with("  - {day_off: 2026-05-08, working_day: 2026-05-16, decree: test-order}\n");
+    let yaml = year_2026_with("  - {day_off: 2026-05-08, working_day: 2026-05-16, decree: test-order}\n");
     let year: YearData = serde_yaml::from_str(&yaml).unwrap();
     let edited = cal().with_year(year).expect("valid transfer");
     assert!(!edited.is_working_day(date(2026, 5, 8)));
     assert!(edited.is_working_day(date(2026, 5, 16)));
-    assert!(
-        cal().is_working_day(date(2026, 5, 8)),
-        "the shipped calendar is unchanged"
-    );
+    assert!(cal().is_working_day(date(2026, 5, 8)), "the shipped calendar is unchanged");
     // A year beyond the data can be added too.
-    let y2028: YearData =
-        serde_yaml::from_str("year: 2028\nkurban_ait: {date: 2028-05-05}\n").unwrap();
+    let y2028: YearData = serde_yaml::from_str("year: 2028\nkurban_ait: {date: 2028-05-05}\n").unwrap();
     let extended = cal().with_year(y2028).unwrap();
     assert_eq!(extended.coverage(2028), Coverage::Data);
     assert!(!extended.is_working_day(date(2028, 5, 5)));
@@ -230,18 +170,12 @@ fn with_year_replaces_a_years_transfers() {
 
 #[test]
 fn with_year_rejects_impossible_transfers() {
-    let on_holiday =
-        year_2026_with("  - {day_off: 2026-05-07, working_day: 2026-05-16, decree: test-order}\n");
-    let weekday_worked =
-        year_2026_with("  - {day_off: 2026-05-08, working_day: 2026-05-12, decree: test-order}\n");
-    let no_decree =
-        year_2026_with("  - {day_off: 2026-05-08, working_day: 2026-05-16, decree: nope}\n");
+    let on_holiday = year_2026_with("  - {day_off: 2026-05-07, working_day: 2026-05-16, decree: test-order}\n");
+    let weekday_worked = year_2026_with("  - {day_off: 2026-05-08, working_day: 2026-05-12, decree: test-order}\n");
+    let no_decree = year_2026_with("  - {day_off: 2026-05-08, working_day: 2026-05-16, decree: nope}\n");
     for yaml in [on_holiday, weekday_worked, no_decree] {
         let year: YearData = serde_yaml::from_str(&yaml).unwrap();
-        assert!(
-            matches!(cal().with_year(year), Err(CalendarError::Invalid(_))),
-            "{yaml}"
-        );
+        assert!(matches!(cal().with_year(year), Err(CalendarError::Invalid(_))), "{yaml}");
     }
 }
 
@@ -250,49 +184,23 @@ fn almaty_moved_from_utc6_to_utc5_on_1_march_2024() {
     let c = cal();
     let utc = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
     let local = |s: &str| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap();
-    assert_eq!(
-        c.to_local(utc("2024-02-29T12:00:00Z")),
-        local("2024-02-29 18:00")
-    );
-    assert_eq!(
-        c.to_local(utc("2024-03-01T12:00:00Z")),
-        local("2024-03-01 17:00")
-    );
-    assert_eq!(
-        c.from_local(local("2024-02-28 18:30")),
-        utc("2024-02-28T12:30:00Z")
-    );
-    assert_eq!(
-        c.from_local(local("2024-03-01 18:30")),
-        utc("2024-03-01T13:30:00Z")
-    );
+    assert_eq!(c.to_local(utc("2024-02-29T12:00:00Z")), local("2024-02-29 18:00"));
+    assert_eq!(c.to_local(utc("2024-03-01T12:00:00Z")), local("2024-03-01 17:00"));
+    assert_eq!(c.from_local(local("2024-02-28 18:30")), utc("2024-02-28T12:30:00Z"));
+    assert_eq!(c.from_local(local("2024-03-01 18:30")), utc("2024-03-01T13:30:00Z"));
     // 23:30 on 29 February 2024 happened twice; the first one is taken.
-    assert_eq!(
-        c.from_local(local("2024-02-29 23:30")),
-        utc("2024-02-29T17:30:00Z")
-    );
+    assert_eq!(c.from_local(local("2024-02-29 23:30")), utc("2024-02-29T17:30:00Z"));
     // A western provider keeps its own zone (UTC+5 throughout).
     let west = c.with_zone(chrono_tz::Asia::Aqtobe);
-    assert_eq!(
-        west.to_local(utc("2023-06-01T12:00:00Z")),
-        local("2023-06-01 17:00")
-    );
-    assert_eq!(
-        c.to_local(utc("2023-06-01T12:00:00Z")),
-        local("2023-06-01 18:00")
-    );
+    assert_eq!(west.to_local(utc("2023-06-01T12:00:00Z")), local("2023-06-01 17:00"));
+    assert_eq!(c.to_local(utc("2023-06-01T12:00:00Z")), local("2023-06-01 18:00"));
 }
 
 #[test]
 fn working_hours_keep_lunch_inside_the_day() {
     let wh = cal().working_hours();
     let t = |h, m| NaiveTime::from_hms_opt(h, m, 0).unwrap();
-    assert!(
-        wh.is_open(t(9, 0))
-            && wh.is_open(t(13, 10))
-            && !wh.is_open(t(18, 30))
-            && !wh.is_open(t(8, 59))
-    );
+    assert!(wh.is_open(t(9, 0)) && wh.is_open(t(13, 10)) && !wh.is_open(t(18, 30)) && !wh.is_open(t(8, 59)));
     assert!(wh.is_lunch(t(13, 0)) && !wh.is_lunch(t(14, 30)));
     assert_eq!(wh.end.hour(), 18);
 }
@@ -300,14 +208,9 @@ fn working_hours_keep_lunch_inside_the_day() {
 #[test]
 fn reasons_render_in_three_languages_and_serialize() {
     let c = cal();
-    for d in [
-        date(2024, 3, 22),
-        date(2024, 3, 25),
-        date(2024, 5, 4),
-        date(2024, 5, 8),
-        date(2024, 3, 16),
-        date(2024, 3, 18),
-    ] {
+    for d in
+        [date(2024, 3, 22), date(2024, 3, 25), date(2024, 5, 4), date(2024, 5, 8), date(2024, 3, 16), date(2024, 3, 18)]
+    {
         let info = c.day(d);
         for lang in Lang::ALL {
             assert!(!info.kind.describe(lang).is_empty());
@@ -316,19 +219,10 @@ fn reasons_render_in_three_languages_and_serialize() {
         let back: DayInfo = serde_json::from_str(&json).unwrap();
         assert_eq!(back, info);
     }
-    assert_eq!(
-        c.day(date(2024, 3, 22)).kind.describe(Lang::Ru),
-        "праздничный день: Наурыз мейрамы"
-    );
+    assert_eq!(c.day(date(2024, 3, 22)).kind.describe(Lang::Ru), "праздничный день: Наурыз мейрамы");
     let order = c.decree("gov-2017-864").unwrap();
-    assert_eq!(
-        order.citation(Lang::En),
-        "Government resolution No 864 of 2017"
-    );
-    assert_eq!(
-        order.citation(Lang::Ru),
-        "постановление Правительства РК № 864 (2017)"
-    );
+    assert_eq!(order.citation(Lang::En), "Government resolution No 864 of 2017");
+    assert_eq!(order.citation(Lang::Ru), "постановление Правительства РК № 864 (2017)");
 }
 
 #[test]
@@ -337,21 +231,9 @@ fn every_shipped_decree_is_cited_and_used() {
     for year in c.data_years() {
         let data = c.year_data(year).unwrap();
         for d in &data.decrees {
-            assert!(
-                d.number.is_some() || d.note.is_some(),
-                "{year}: decree {} lacks a number and a note",
-                d.id
-            );
-            assert!(
-                d.date.is_some() || d.year.is_some() || d.note.is_some(),
-                "{year}: decree {} is undated",
-                d.id
-            );
-            assert!(
-                data.transfers.iter().any(|t| t.decree == d.id),
-                "{year}: decree {} moves nothing",
-                d.id
-            );
+            assert!(d.number.is_some() || d.note.is_some(), "{year}: decree {} lacks a number and a note", d.id);
+            assert!(d.date.is_some() || d.year.is_some() || d.note.is_some(), "{year}: decree {} is undated", d.id);
+            assert!(data.transfers.iter().any(|t| t.decree == d.id), "{year}: decree {} moves nothing", d.id);
         }
         assert!(data.kurban_ait.is_some(), "{year}: Kurban Ait missing");
     }
