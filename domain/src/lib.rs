@@ -5,7 +5,10 @@
 //! - [`calendar`]: the Kazakh business calendar (days off, transfers, working hours, time zone).
 //! - [`deadline`]: term arithmetic on that calendar (due dates, counting back, days elapsed).
 //! - [`form`]: application forms as JSON Schema, and checking submissions against them.
-//! - [`application`]: the application's states and who may move it between them.
+//! - [`application`]: the procedure: the application's states, the commands and their rules,
+//!   decisions, filing, and every fact of time (due moment, cut-off, on time, overdue, stage terms).
+//! - [`complaint`]: complaints about a provider's decision, action or inaction, and their terms.
+//! - [`violation`]: why the procedure refuses a step, naming the rule and where the law states it.
 //! - [`identity`]: IIN and BIN numbers.
 //! - [`registry`]: state registries as ports, and the intake check that spares the applicant what they hold.
 //! - [`text`]: texts in Kazakh, Russian and English.
@@ -16,9 +19,11 @@ pub mod automated;
 pub mod calendar;
 pub mod catalog;
 pub mod clock;
+pub mod complaint;
 pub mod deadline;
 pub mod form;
 pub mod identity;
 pub mod passport;
 pub mod registry;
 pub mod text;
+pub mod violation;

@@ -1,4 +1,4 @@
-//! The application (өтініш) and its states.
+//! The application's states and who may move it between them: the state table of the procedure.
 //!
 //! The states follow order No 414 and the Administrative Procedural Code: an application is submitted,
 //! accepted (registered, the term runs) or refused at intake (incomplete or expired documents), taken
@@ -83,6 +83,27 @@ pub enum Actor {
     Admin,
     /// The information system itself (fully automated services).
     System,
+}
+
+impl Actor {
+    pub const ALL: [Actor; 7] =
+        [Actor::Applicant, Actor::Operator, Actor::Employee, Actor::Head, Actor::Reviewer, Actor::Admin, Actor::System];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Actor::Applicant => "applicant",
+            Actor::Operator => "operator",
+            Actor::Employee => "employee",
+            Actor::Head => "head",
+            Actor::Reviewer => "reviewer",
+            Actor::Admin => "admin",
+            Actor::System => "system",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Actor> {
+        Actor::ALL.into_iter().find(|a| a.code() == s)
+    }
 }
 
 /// What can be done to an application.
