@@ -359,6 +359,14 @@ fn on_application(
     )
 }
 
+/// A complaint as the applicant words it, with the id the store gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewComplaint {
+    pub id: String,
+    pub subject: Subject,
+    pub text: String,
+}
+
 /// The applicant files a complaint about their application; it is registered now, with the terms of
 /// paragraph 38 (or the passport's own) running from registration.
 pub fn file(
@@ -366,11 +374,10 @@ pub fn file(
     passport: Option<&Passport>,
     cal: &BusinessCalendar,
     filer: &Official,
-    subject: Subject,
-    text: String,
-    id: String,
+    filed: NewComplaint,
     now: DateTime<Utc>,
 ) -> Result<ComplaintChange, Violation> {
+    let NewComplaint { id, subject, text } = filed;
     if filer.role != Actor::Applicant || filer.sub != app.applicant_iin {
         return Err(Violation::NotForThisActor {
             detail: "only the applicant files a complaint about their application".into(),

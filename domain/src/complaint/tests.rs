@@ -63,9 +63,11 @@ fn registered(app: &Application) -> Complaint {
         p,
         cal(),
         &applicant(),
-        Subject::Decision,
-        "the refusal ignores my certificate".into(),
-        "c-1".into(),
+        NewComplaint {
+            id: "c-1".into(),
+            subject: Subject::Decision,
+            text: "the refusal ignores my certificate".into(),
+        },
         astana(11, 30, 10, 0),
     )
     .unwrap()
@@ -93,8 +95,15 @@ fn terms_run_from_registration_para_38() {
 fn only_the_applicant_files_about_their_own_application() {
     let app = application(Status::Refused);
     let other = Official::new("900101300124", Actor::Applicant);
-    let e =
-        file(&app, None, cal(), &other, Subject::Decision, "x".into(), "c".into(), astana(11, 30, 10, 0)).unwrap_err();
+    let e = file(
+        &app,
+        None,
+        cal(),
+        &other,
+        NewComplaint { id: "c".into(), subject: Subject::Decision, text: "x".into() },
+        astana(11, 30, 10, 0),
+    )
+    .unwrap_err();
     assert!(matches!(e, Violation::NotForThisActor { .. }));
 }
 
