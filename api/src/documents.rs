@@ -14,9 +14,9 @@
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use chrono::{DateTime, SecondsFormat, Utc};
-use domain::text::{Lang, Text};
+use domain::application::Application;
+use domain::text::Lang;
 use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
-use persistence::applications::ApplicationRow;
 use persistence::documents::{self as repo, DocumentRow, KIND_RESULT};
 use persistence::{organizations, DbConnection};
 use serde::{Deserialize, Serialize};
@@ -52,67 +52,8 @@ pub fn digest_header(bytes: &[u8]) -> String {
     format!("sha-256={}", STANDARD.encode(Sha256::digest(bytes)))
 }
 
-/// Which result document is issued.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ResultDocumentKind {
-    /// The result of the service (certificate, order, notification, decision).
-    ApprovalResult,
-    /// The motivated refusal to provide the service, each ground cited from the passport.
-    MotivatedRefusal,
-    /// The receipt refusing to accept an incomplete or expired set of documents.
-    IntakeRefusalReceipt,
-    /// The notice of a preliminary refusal with the hearing's time and place.
-    PreliminaryRefusalNotice,
-}
-
-impl ResultDocumentKind {
-    pub const ALL: [ResultDocumentKind; 4] = [
-        ResultDocumentKind::ApprovalResult,
-        ResultDocumentKind::MotivatedRefusal,
-        ResultDocumentKind::IntakeRefusalReceipt,
-        ResultDocumentKind::PreliminaryRefusalNotice,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            ResultDocumentKind::ApprovalResult => "approval_result",
-            ResultDocumentKind::MotivatedRefusal => "motivated_refusal",
-            ResultDocumentKind::IntakeRefusalReceipt => "intake_refusal_receipt",
-            ResultDocumentKind::PreliminaryRefusalNotice => "preliminary_refusal_notice",
-        }
-    }
-
-    pub fn parse(code: &str) -> Option<ResultDocumentKind> {
-        Self::ALL.into_iter().find(|k| k.code() == code)
-    }
-
-    /// The document's heading.
-    pub fn title(self) -> Text {
-        match self {
-            ResultDocumentKind::ApprovalResult => Text::new(
-                "Мемлекеттік көрсетілетін қызметтің нәтижесі",
-                "Результат оказания государственной услуги",
-                "Result of the state service",
-            ),
-            ResultDocumentKind::MotivatedRefusal => Text::new(
-                "Мемлекеттік қызмет көрсетуден дәлелді бас тарту",
-                "Мотивированный отказ в оказании государственной услуги",
-                "Motivated refusal to provide the state service",
-            ),
-            ResultDocumentKind::IntakeRefusalReceipt => Text::new(
-                "Құжаттарды қабылдаудан бас тарту туралы қолхат",
-                "Расписка об отказе в приеме документов",
-                "Receipt of refusal to accept the documents",
-            ),
-            ResultDocumentKind::PreliminaryRefusalNotice => Text::new(
-                "Бас тарту туралы алдын ала шешім және тыңдау туралы хабарлама",
-                "Уведомление о предварительном решении об отказе и о заслушивании",
-                "Notice of a preliminary refusal and of the hearing",
-            ),
-        }
-    }
-}
+/// Which result document is issued: the procedure decides it (`domain::application::DocumentKind`).
+pub use domain::application::DocumentKind as ResultDocumentKind;
 
 // ---------------------------------------------------------------------------------------------
 // The signing key
@@ -288,7 +229,7 @@ pub const RESULT_FORMAT: &str = "kz-family-services/result-document/v1";
 pub fn issue(
     conn: &mut DbConnection,
     signer: &Signer,
-    app: &ApplicationRow,
+    app: &Application,
     kind: ResultDocumentKind,
     body: Value,
     decided_by: (&str, &str),
@@ -748,7 +689,7 @@ mod tests {
 
     /// An application as filed, read back from the database (so the test does not depend on the row's
     /// every column).
-    fn application(db: &persistence::Database) -> ApplicationRow {
+    fn application(db: &persistence::Database) -> Application {
         use diesel::RunQueryDsl;
         db.write(|c| {
             diesel::sql_query(

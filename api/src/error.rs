@@ -65,6 +65,10 @@ pub struct Problem {
     pub state: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_actions: Option<Vec<String>>,
+    /// For a step the procedure refuses: where the law states the rule it broke.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "APC art. 73-74: the applicant is heard on each ground before a refusal")]
+    pub legal_basis: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -97,6 +101,16 @@ pub enum ApiError {
     Unavailable(String),
     #[error("internal error: {0}")]
     Internal(String),
+    /// A step the procedure refuses (`domain`): 403, 409 or 422 by its kind, naming the rule and the
+    /// provision it comes from.
+    #[error("{0}")]
+    Procedure(domain::violation::Violation),
+}
+
+impl From<domain::violation::Violation> for ApiError {
+    fn from(v: domain::violation::Violation) -> Self {
+        ApiError::Procedure(v)
+    }
 }
 
 impl ApiError {
@@ -148,6 +162,20 @@ impl ApiError {
                 (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "The service is temporarily unavailable")
             }
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "Internal server error"),
+            ApiError::Procedure(v) => {
+                use domain::violation::Violation as V;
+                match v {
+                    V::NotForThisActor { .. } => {
+                        (StatusCode::FORBIDDEN, "forbidden", "This action is not allowed for your role")
+                    }
+                    V::NotNow { rule, .. } => {
+                        (StatusCode::CONFLICT, rule, "The request conflicts with the current state")
+                    }
+                    V::Invalid { .. } => {
+                        (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", "The request is not valid")
+                    }
+                }
+            }
         }
     }
 
@@ -173,6 +201,29 @@ impl ApiError {
             | ApiError::PayloadTooLarge(d)
             | ApiError::UnsupportedMediaType(d)
             | ApiError::Unavailable(d) => (Some(d.clone()), vec![], None, None),
+            ApiError::Procedure(v) => {
+                use domain::violation::Violation as V;
+                match v {
+                    V::NotForThisActor { detail, .. } => (Some(detail.clone()), vec![], None, None),
+                    V::NotNow { detail, state, allowed, .. } => {
+                        (Some(detail.clone()), vec![], Some(state.clone()), Some(allowed.clone()))
+                    }
+                    V::Invalid { fields, .. } => {
+                        let errors: Vec<FieldError> =
+                            fields.iter().map(|f| FieldError::new(&f.field, &f.rule, &f.message)).collect();
+                        let detail = if errors.len() == 1 {
+                            format!("`{}`: {}", errors[0].field, errors[0].message)
+                        } else {
+                            format!("{} fields are invalid", errors.len())
+                        };
+                        (Some(detail), errors, None, None)
+                    }
+                }
+            }
+        };
+        let legal_basis = match self {
+            ApiError::Procedure(v) => v.basis().map(String::from),
+            _ => None,
         };
         Problem {
             problem_type: format!("{TYPE_PREFIX}{code}"),
@@ -184,6 +235,7 @@ impl ApiError {
             errors,
             state,
             allowed_actions,
+            legal_basis,
         }
     }
 }
@@ -226,6 +278,7 @@ impl From<persistence::StoreError> for ApiError {
             S::Unavailable(m) => ApiError::Unavailable(m),
             S::Setup(m) => ApiError::Internal(m),
             S::Database(e) => ApiError::Internal(e.to_string()),
+            S::Corrupt(m) => ApiError::Internal(m),
         }
     }
 }

@@ -8,10 +8,13 @@ pub mod config;
 pub mod documents;
 pub mod error;
 pub mod extract;
+pub mod idempotency;
 pub mod openapi;
+pub mod procedure;
 pub mod routes;
 pub mod schema;
 pub mod state;
+pub mod views;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -58,15 +61,19 @@ pub struct Running {
 /// serving on `listener`.
 pub fn start(settings: &Settings, listener: TcpListener, clock: Arc<dyn Clock>) -> Result<Running, StartupError> {
     let db = Database::connect(&settings.database_url, settings.pool_size)?;
-    let catalog = routes::services::with_published_versions(&db, Catalog::embedded()?)?;
+    // Administrators' published passport versions, replayed over the shipped catalog.
+    let shipped = Catalog::embedded()?;
+    let catalog =
+        db.read(|c| persistence::passports::replay(c, shipped)).map_err(|e| StartupError::Published(e.to_string()))?;
     let auth = Authenticator::new(&settings.jwt).map_err(StartupError::Keys)?;
     if !auth.has_keys() {
         tracing::warn!("no JWT verification key configured: every authenticated endpoint will answer 401");
     }
     let port = listener.local_addr()?.port();
     // Administrators' calendar changes (new decrees) replayed over the shipped calendar.
-    let calendar =
-        routes::calendar::with_calendar_changes(&db, domain::calendar::BusinessCalendar::kazakhstan().clone())?;
+    let calendar = db
+        .read(|c| persistence::calendar::replay(c, domain::calendar::BusinessCalendar::kazakhstan().clone()))
+        .map_err(|e| StartupError::Calendar(e.to_string()))?;
     // Read here rather than carried in `Settings`, so callers building `Settings` by hand keep working.
     let documents = config::DocumentSettings::from_env().map_err(|e| StartupError::Config(e.0))?;
     let signer = documents::Signer::configured_or_stored(documents.signing_key_seed, &db, clock.now())

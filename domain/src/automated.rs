@@ -4,6 +4,8 @@
 use chrono::NaiveDate;
 use serde_json::{json, Value};
 
+use crate::application::decision::RegistryUsed;
+use crate::application::Command;
 use crate::passport::Registry;
 use crate::registry::RegistryRecord;
 
@@ -60,9 +62,50 @@ pub fn decide(service_key: &str, records: &[RegistryRecord], today: NaiveDate) -
     }
 }
 
+/// The steps the information system takes for an outcome, in order, each a command of the
+/// procedure run as [`crate::application::Official::system`]: it accepts the application, takes it
+/// into work, and issues the result or the motivated refusal.
+pub fn steps(outcome: AutomatedOutcome, records: &[RegistryRecord]) -> [Command; 3] {
+    let decision = match outcome {
+        AutomatedOutcome::Approve { result_code, facts } => Command::ApproveAutomatically {
+            result_code: result_code.into(),
+            facts,
+            registries: records.iter().map(|r| RegistryUsed { registry: r.registry, kind: r.kind.clone() }).collect(),
+        },
+        AutomatedOutcome::Refuse { ground_code, motivation } => {
+            Command::RefuseAutomatically { ground_code: ground_code.into(), motivation }
+        }
+    };
+    [
+        Command::Accept { comment: Some("automated decision".into()) },
+        Command::Assign { assignee: "system".into() },
+        decision,
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_system_accepts_assigns_itself_and_decides() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+        let records = [record("guardian", None)];
+        let outcome = decide("guardianship_certificate", &records, today).unwrap();
+        let [accept, assign, decision] = steps(outcome, &records);
+        assert!(matches!(accept, Command::Accept { .. }));
+        assert_eq!(assign, Command::Assign { assignee: "system".into() });
+        match decision {
+            Command::ApproveAutomatically { result_code, registries, .. } => {
+                assert_eq!(result_code, "certificate");
+                assert_eq!(
+                    registries,
+                    vec![RegistryUsed { registry: Registry::FamilyRegisters, kind: "guardianship".into() }]
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 
     fn record(role: &str, until: Option<NaiveDate>) -> RegistryRecord {
         RegistryRecord {

@@ -1,66 +1,184 @@
-//! Applications and their history.
+//! Applications and their history. Rows are converted once, here, into the domain's
+//! [`Application`]; callers never see a status, channel or role as a string.
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
+use domain::application::timing::Timeline;
+use domain::application::{Application, Change, Event, HistoryRecord, Official, StageEvent, Status};
+use domain::passport::Channel;
 
+use crate::codes::{ActorCode, ChannelCode, StatusCode};
+use crate::notifications::NotificationRow;
 use crate::schema::{application_history, applications};
-use crate::{DbConnection, StoreError};
+use crate::{events, DbConnection, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset, Identifiable)]
 #[diesel(table_name = applications)]
 // Updates write the whole row: a field set to None (a decision cleared on reopening) becomes NULL.
 #[diesel(treat_none_as_null = true)]
-pub struct ApplicationRow {
-    pub id: String,
-    pub registration_number: String,
-    pub service_key: String,
-    pub passport_version: String,
-    pub subtype: Option<String>,
-    pub channel: String,
-    pub status: String,
-    pub applicant_iin: String,
-    pub filed_by: String,
-    pub filed_by_role: String,
-    pub intake_org_id: Option<String>,
-    pub provider_id: String,
-    pub assignee: Option<String>,
+struct ApplicationRow {
+    id: String,
+    registration_number: String,
+    service_key: String,
+    passport_version: String,
+    subtype: Option<String>,
+    channel: ChannelCode,
+    status: StatusCode,
+    applicant_iin: String,
+    filed_by: String,
+    filed_by_role: ActorCode,
+    intake_org_id: Option<String>,
+    provider_id: String,
+    assignee: Option<String>,
     /// JSON: the representative's details and power of attorney, when one files for the applicant.
-    pub representative: Option<String>,
+    representative: Option<String>,
     /// JSON: the form as submitted.
-    pub form_data: String,
-    pub submitted_at: NaiveDateTime,
-    pub counted_from: NaiveDateTime,
-    pub due_at: NaiveDateTime,
-    pub due_date: NaiveDate,
-    pub decided_at: Option<NaiveDateTime>,
+    form_data: String,
+    submitted_at: NaiveDateTime,
+    counted_from: NaiveDateTime,
+    due_at: NaiveDateTime,
+    due_date: NaiveDate,
+    decided_at: Option<NaiveDateTime>,
     /// Incremented by every change; the API's ETag.
-    pub row_version: i64,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
-    /// The deadline of the current internal stage (e.g. the final answer after the hearing).
-    pub stage_due_at: Option<NaiveDateTime>,
-    pub hearing_at: Option<NaiveDateTime>,
-    pub hearing_place: Option<String>,
-    /// JSON: the decision taken (outcome, grounds with text and source, result, motivation).
-    pub decision: Option<String>,
+    row_version: i64,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+    stage_due_at: Option<NaiveDateTime>,
+    hearing_at: Option<NaiveDateTime>,
+    hearing_place: Option<String>,
+    /// JSON: the decision (domain::application::Decision).
+    decision: Option<String>,
+}
+
+fn utc(d: NaiveDateTime) -> DateTime<Utc> {
+    d.and_utc()
+}
+
+fn corrupt(id: &str, what: &str, e: serde_json::Error) -> StoreError {
+    StoreError::Corrupt(format!("application {id}: {what}: {e}"))
+}
+
+impl ApplicationRow {
+    fn into_domain(self) -> Result<Application, StoreError> {
+        let id = self.id;
+        Ok(Application {
+            registration_number: self.registration_number,
+            service_key: self.service_key,
+            passport_version: self.passport_version,
+            subtype: self.subtype,
+            channel: self.channel.0,
+            status: self.status.0,
+            applicant_iin: self.applicant_iin,
+            filed_by: Official::new(self.filed_by, self.filed_by_role.0),
+            intake_org_id: self.intake_org_id,
+            provider_id: self.provider_id,
+            assignee: self.assignee,
+            representative: self
+                .representative
+                .map(|r| serde_json::from_str(&r))
+                .transpose()
+                .map_err(|e| corrupt(&id, "representative", e))?,
+            form: serde_json::from_str(&self.form_data).map_err(|e| corrupt(&id, "form", e))?,
+            submitted_at: utc(self.submitted_at),
+            counted_from: utc(self.counted_from),
+            due_at: utc(self.due_at),
+            due_date: self.due_date,
+            decided_at: self.decided_at.map(utc),
+            stage_due_at: self.stage_due_at.map(utc),
+            hearing_at: self.hearing_at.map(utc),
+            hearing_place: self.hearing_place,
+            decision: self
+                .decision
+                .map(|d| serde_json::from_str(&d))
+                .transpose()
+                .map_err(|e| corrupt(&id, "decision", e))?,
+            version: self.row_version,
+            created_at: utc(self.created_at),
+            updated_at: utc(self.updated_at),
+            id,
+        })
+    }
+
+    fn of(a: &Application) -> ApplicationRow {
+        ApplicationRow {
+            id: a.id.clone(),
+            registration_number: a.registration_number.clone(),
+            service_key: a.service_key.clone(),
+            passport_version: a.passport_version.clone(),
+            subtype: a.subtype.clone(),
+            channel: ChannelCode(a.channel),
+            status: StatusCode(a.status),
+            applicant_iin: a.applicant_iin.clone(),
+            filed_by: a.filed_by.sub.clone(),
+            filed_by_role: ActorCode(a.filed_by.role),
+            intake_org_id: a.intake_org_id.clone(),
+            provider_id: a.provider_id.clone(),
+            assignee: a.assignee.clone(),
+            representative: a.representative.as_ref().map(|r| r.to_string()),
+            form_data: a.form.to_string(),
+            submitted_at: a.submitted_at.naive_utc(),
+            counted_from: a.counted_from.naive_utc(),
+            due_at: a.due_at.naive_utc(),
+            due_date: a.due_date,
+            decided_at: a.decided_at.map(|d| d.naive_utc()),
+            row_version: a.version,
+            created_at: a.created_at.naive_utc(),
+            updated_at: a.updated_at.naive_utc(),
+            stage_due_at: a.stage_due_at.map(|d| d.naive_utc()),
+            hearing_at: a.hearing_at.map(|d| d.naive_utc()),
+            hearing_place: a.hearing_place.clone(),
+            decision: a.decision.as_ref().map(|d| d.to_json().to_string()),
+        }
+    }
+}
+
+fn load_all(rows: Vec<ApplicationRow>) -> Result<Vec<Application>, StoreError> {
+    rows.into_iter().map(ApplicationRow::into_domain).collect()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = application_history)]
-pub struct HistoryRow {
-    pub id: String,
+struct HistoryRow {
+    id: String,
+    application_id: String,
+    seq: i64,
+    at: NaiveDateTime,
+    actor_sub: String,
+    actor_role: ActorCode,
+    action: String,
+    from_status: Option<StatusCode>,
+    to_status: Option<StatusCode>,
+    reason: Option<String>,
+    changes: String,
+}
+
+/// One entry of an application's history, as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryEntry {
     pub application_id: String,
     /// Position within the application's history, from 1.
     pub seq: i64,
-    pub at: NaiveDateTime,
-    pub actor_sub: String,
-    pub actor_role: String,
-    pub action: String,
-    pub from_status: Option<String>,
-    pub to_status: Option<String>,
-    pub reason: Option<String>,
-    /// JSON object: field → {old, new}.
-    pub changes: String,
+    pub record: HistoryRecord,
+}
+
+impl HistoryRow {
+    fn into_entry(self) -> Result<HistoryEntry, StoreError> {
+        let changes = serde_json::from_str(&self.changes).map_err(|e| corrupt(&self.application_id, "history", e))?;
+        Ok(HistoryEntry {
+            seq: self.seq,
+            record: HistoryRecord {
+                action: self.action,
+                actor: Official::new(self.actor_sub, self.actor_role.0),
+                at: utc(self.at),
+                from_status: self.from_status.map(|s| s.0),
+                // Every entry records the status it left the application in.
+                to_status: self.to_status.map(|s| s.0).unwrap_or(Status::Submitted),
+                reason: self.reason,
+                changes,
+            },
+            application_id: self.application_id,
+        })
+    }
 }
 
 /// Who may see which applications: the caller's scope, applied in the query so that nothing outside
@@ -82,43 +200,49 @@ pub enum Visibility {
 #[derive(Debug, Clone, Default)]
 pub struct ListFilter {
     pub service_key: Option<String>,
-    pub status: Option<String>,
-    pub channel: Option<String>,
+    pub status: Option<Status>,
+    pub channel: Option<Channel>,
     pub provider_id: Option<String>,
     pub assignee: Option<String>,
-    /// Only applications whose due moment is before this one and that are still open.
-    pub overdue_at: Option<NaiveDateTime>,
+    /// Only open applications whose term for a decision ended before this moment (the service term,
+    /// or the answer after a hearing when that ends first: `timing::is_overdue`).
+    pub overdue_at: Option<DateTime<Utc>>,
     /// Keyset cursor: only ids smaller than this (ids are time-ordered UUIDv7, so newest first).
     pub before_id: Option<String>,
     pub limit: i64,
 }
 
 /// Statuses in which no term runs any more.
-pub const FINAL_STATUSES: [&str; 4] = ["refused_at_intake", "approved", "refused", "withdrawn"];
+pub fn final_statuses() -> Vec<StatusCode> {
+    Status::ALL.into_iter().filter(|s| s.is_final()).map(StatusCode).collect()
+}
 
-pub fn insert(conn: &mut DbConnection, row: &ApplicationRow) -> Result<(), StoreError> {
-    diesel::insert_into(applications::table).values(row).execute(conn)?;
+pub fn insert(conn: &mut DbConnection, app: &Application) -> Result<(), StoreError> {
+    diesel::insert_into(applications::table).values(ApplicationRow::of(app)).execute(conn)?;
     Ok(())
 }
 
-pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<ApplicationRow>, StoreError> {
-    Ok(applications::table
+pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<Application>, StoreError> {
+    applications::table
         .filter(applications::id.eq(id))
         .select(ApplicationRow::as_select())
         .first(conn)
-        .optional()?)
+        .optional()?
+        .map(ApplicationRow::into_domain)
+        .transpose()
 }
 
 /// Writes a changed application if nobody changed it since it was read (optimistic concurrency): the
-/// row must still carry `row.row_version - 1`. Otherwise [`StoreError::Conflict`], and the caller's
+/// row must still carry `app.version - 1`. Otherwise [`StoreError::Conflict`], and the caller's
 /// transaction rolls back.
-pub fn update(conn: &mut DbConnection, row: &ApplicationRow) -> Result<(), StoreError> {
+pub fn update(conn: &mut DbConnection, app: &Application) -> Result<(), StoreError> {
+    let row = ApplicationRow::of(app);
     let n = diesel::update(
         applications::table
             .filter(applications::id.eq(&row.id))
             .filter(applications::row_version.eq(row.row_version - 1)),
     )
-    .set(row)
+    .set(&row)
     .execute(conn)?;
     if n == 1 {
         Ok(())
@@ -128,18 +252,20 @@ pub fn update(conn: &mut DbConnection, row: &ApplicationRow) -> Result<(), Store
 }
 
 /// Every application whose term still runs (not in a final state), oldest first.
-pub fn open(conn: &mut DbConnection) -> Result<Vec<ApplicationRow>, StoreError> {
-    Ok(applications::table
-        .filter(applications::status.ne_all(FINAL_STATUSES))
-        .order(applications::id.asc())
-        .select(ApplicationRow::as_select())
-        .load(conn)?)
+pub fn open(conn: &mut DbConnection) -> Result<Vec<Application>, StoreError> {
+    load_all(
+        applications::table
+            .filter(applications::status.ne_all(final_statuses()))
+            .order(applications::id.asc())
+            .select(ApplicationRow::as_select())
+            .load(conn)?,
+    )
 }
 
 /// One application, only if the caller may see it: otherwise `None`, exactly as if it did not exist.
-pub fn find_visible(conn: &mut DbConnection, id: &str, who: &Visibility) -> Result<Option<ApplicationRow>, StoreError> {
+pub fn find_visible(conn: &mut DbConnection, id: &str, who: &Visibility) -> Result<Option<Application>, StoreError> {
     let q = scoped(who).filter(applications::id.eq(id.to_string()));
-    Ok(q.select(ApplicationRow::as_select()).first(conn).optional()?)
+    q.select(ApplicationRow::as_select()).first(conn).optional()?.map(ApplicationRow::into_domain).transpose()
 }
 
 fn scoped<'a>(who: &Visibility) -> applications::BoxedQuery<'a, crate::db::MultiBackend> {
@@ -160,20 +286,16 @@ fn scoped<'a>(who: &Visibility) -> applications::BoxedQuery<'a, crate::db::Multi
 }
 
 /// A page of applications visible to `who`, newest first, and whether more follow.
-pub fn list(
-    conn: &mut DbConnection,
-    who: &Visibility,
-    f: &ListFilter,
-) -> Result<(Vec<ApplicationRow>, bool), StoreError> {
+pub fn list(conn: &mut DbConnection, who: &Visibility, f: &ListFilter) -> Result<(Vec<Application>, bool), StoreError> {
     let mut q = scoped(who);
     if let Some(v) = &f.service_key {
         q = q.filter(applications::service_key.eq(v.clone()));
     }
-    if let Some(v) = &f.status {
-        q = q.filter(applications::status.eq(v.clone()));
+    if let Some(v) = f.status {
+        q = q.filter(applications::status.eq(StatusCode(v)));
     }
-    if let Some(v) = &f.channel {
-        q = q.filter(applications::channel.eq(v.clone()));
+    if let Some(v) = f.channel {
+        q = q.filter(applications::channel.eq(ChannelCode(v)));
     }
     if let Some(v) = &f.provider_id {
         q = q.filter(applications::provider_id.eq(v.clone()));
@@ -182,7 +304,10 @@ pub fn list(
         q = q.filter(applications::assignee.eq(v.clone()));
     }
     if let Some(at) = f.overdue_at {
-        q = q.filter(applications::due_at.lt(at)).filter(applications::status.ne_all(FINAL_STATUSES));
+        let at = at.naive_utc();
+        q = q
+            .filter(applications::due_at.lt(at).or(applications::stage_due_at.lt(at)))
+            .filter(applications::status.ne_all(final_statuses()));
     }
     if let Some(c) = &f.before_id {
         q = q.filter(applications::id.lt(c.clone()));
@@ -192,24 +317,132 @@ pub fn list(
         q.order(applications::id.desc()).limit(limit + 1).select(ApplicationRow::as_select()).load(conn)?;
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
-    Ok((rows, more))
+    Ok((load_all(rows)?, more))
 }
 
 /// Appends a history entry with the next position in the application's history.
-pub fn append_history(conn: &mut DbConnection, mut entry: HistoryRow) -> Result<HistoryRow, StoreError> {
+pub fn append_history(conn: &mut DbConnection, application_id: &str, r: &HistoryRecord) -> Result<i64, StoreError> {
     let last: Option<i64> = application_history::table
-        .filter(application_history::application_id.eq(&entry.application_id))
+        .filter(application_history::application_id.eq(application_id))
         .select(diesel::dsl::max(application_history::seq))
         .first(conn)?;
-    entry.seq = last.unwrap_or(0) + 1;
-    diesel::insert_into(application_history::table).values(&entry).execute(conn)?;
-    Ok(entry)
+    let seq = last.unwrap_or(0) + 1;
+    let row = HistoryRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        application_id: application_id.to_string(),
+        seq,
+        at: r.at.naive_utc(),
+        actor_sub: r.actor.sub.clone(),
+        actor_role: ActorCode(r.actor.role),
+        action: r.action.clone(),
+        from_status: r.from_status.map(StatusCode),
+        to_status: Some(StatusCode(r.to_status)),
+        reason: r.reason.clone(),
+        changes: r.changes.to_string(),
+    };
+    diesel::insert_into(application_history::table).values(&row).execute(conn)?;
+    Ok(seq)
 }
 
-pub fn history(conn: &mut DbConnection, application_id: &str) -> Result<Vec<HistoryRow>, StoreError> {
-    Ok(application_history::table
+pub fn history(conn: &mut DbConnection, application_id: &str) -> Result<Vec<HistoryEntry>, StoreError> {
+    application_history::table
         .filter(application_history::application_id.eq(application_id))
         .order(application_history::seq.asc())
         .select(HistoryRow::as_select())
-        .load(conn)?)
+        .load(conn)?
+        .into_iter()
+        .map(HistoryRow::into_entry)
+        .collect()
+}
+
+/// The history of many applications at once (monitoring's time per stage), in order per application.
+pub fn history_of(conn: &mut DbConnection, ids: &[String]) -> Result<Vec<HistoryEntry>, StoreError> {
+    let mut out = Vec::new();
+    // Bounded IN lists: SQLite allows at most 32766 parameters per statement.
+    for chunk in ids.chunks(500) {
+        let rows: Vec<HistoryRow> = application_history::table
+            .filter(application_history::application_id.eq_any(chunk))
+            .order((application_history::application_id.asc(), application_history::seq.asc()))
+            .select(HistoryRow::as_select())
+            .load(conn)?;
+        for r in rows {
+            out.push(r.into_entry()?);
+        }
+    }
+    Ok(out)
+}
+
+/// The events of an application that its stage terms are anchored on, read from its history.
+pub fn timeline(history: &[HistoryEntry]) -> Timeline {
+    let last = |action: &str| history.iter().rev().find(|h| h.record.action == action).map(|h| h.record.at);
+    Timeline {
+        accepted_at: last("accept"),
+        hearing_recorded_at: last("record_hearing"),
+        stage_events: history
+            .iter()
+            .filter_map(|h| {
+                let event = match h.record.action.as_str() {
+                    "stage_started" => StageEvent::Started,
+                    "stage_completed" => StageEvent::Completed,
+                    _ => return None,
+                };
+                let term = h.record.changes.get("term")?.as_str()?.to_string();
+                Some((term, event, h.record.at))
+            })
+            .collect(),
+    }
+}
+
+/// Writes what goes with every change of an application, in the caller's transaction: the history
+/// entry, the integrators' event and, when the status changed, the applicant's notification.
+pub fn record(
+    conn: &mut DbConnection,
+    app: &Application,
+    history: &HistoryRecord,
+    event: &Event,
+    notice: Option<&domain::application::notices::Notice>,
+) -> Result<(), StoreError> {
+    append_history(conn, &app.id, history)?;
+    events::append(
+        conn,
+        &events::NewEvent {
+            occurred_at: history.at.naive_utc(),
+            kind: event.kind.clone(),
+            application_id: app.id.clone(),
+            provider_id: app.provider_id.clone(),
+            applicant_iin: app.applicant_iin.clone(),
+            payload: event.payload.to_string(),
+        },
+    )?;
+    if let Some(n) = notice {
+        let [kk, ru, en] = n.texts.clone();
+        crate::notifications::insert(
+            conn,
+            &NotificationRow {
+                id: uuid::Uuid::now_v7().to_string(),
+                recipient_iin: app.applicant_iin.clone(),
+                application_id: app.id.clone(),
+                kind: n.kind.clone(),
+                text_kk: kk,
+                text_ru: ru,
+                text_en: en,
+                created_at: history.at.naive_utc(),
+                read_at: None,
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// Stores a change the procedure decided: the application (optimistically, see [`update`]) with its
+/// history entry, event and notice, in the caller's transaction.
+pub fn save(conn: &mut DbConnection, change: &Change) -> Result<(), StoreError> {
+    update(conn, &change.application)?;
+    record(conn, &change.application, &change.history, &change.event, change.notice.as_ref())
+}
+
+/// Stores a new application with the history entry, event and notice of its filing.
+pub fn save_new(conn: &mut DbConnection, change: &Change) -> Result<(), StoreError> {
+    insert(conn, &change.application)?;
+    record(conn, &change.application, &change.history, &change.event, change.notice.as_ref())
 }

@@ -38,3 +38,18 @@ pub fn latest_per_year(conn: &mut DbConnection) -> Result<Vec<CalendarChange>, S
     latest.reverse();
     Ok(latest)
 }
+
+/// The calendar with every administrator's change replayed over `base` (the latest change of each year,
+/// in the order they were made), so that recorded decrees survive restarts.
+pub fn replay(
+    conn: &mut DbConnection,
+    mut base: domain::calendar::BusinessCalendar,
+) -> Result<domain::calendar::BusinessCalendar, StoreError> {
+    for change in latest_per_year(conn)? {
+        let what = format!("calendar change {} of {}", change.id, change.year);
+        let data: domain::calendar::YearData =
+            serde_json::from_str(&change.data).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))?;
+        base = base.with_year(data).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))?;
+    }
+    Ok(base)
+}

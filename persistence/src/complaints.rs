@@ -1,53 +1,135 @@
-//! Complaints about a provider's decision, action or inaction (order No 414, rules para 38), and the
-//! reads the monitoring view needs (the history of many applications at once).
+//! Complaints about a provider's decision, action or inaction (order No 414, rules para 38), stored
+//! as typed rows and converted here, once, into the domain's [`Complaint`].
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
+use domain::application::Official;
+use domain::complaint::{Complaint, ComplaintStatus, Due};
 
-use crate::applications::HistoryRow;
-use crate::schema::{application_history, complaints};
+use crate::codes::{ActorCode, ComplaintStatusCode, OutcomeCode, StatusCode, SubjectCode};
+use crate::schema::complaints;
 use crate::{DbConnection, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable, AsChangeset, Identifiable)]
 #[diesel(table_name = complaints)]
 #[diesel(treat_none_as_null = true)]
-pub struct ComplaintRow {
-    pub id: String,
-    pub application_id: String,
-    pub applicant_iin: String,
-    pub provider_id: String,
-    pub service_key: String,
-    pub registration_number: String,
-    /// `decision`, `action` or `inaction`.
-    pub subject: String,
-    pub text: String,
-    /// `registered`, `satisfied`, `forwarded`, `upheld`, `rejected`.
-    pub status: String,
+struct ComplaintRow {
+    id: String,
+    application_id: String,
+    applicant_iin: String,
+    provider_id: String,
+    service_key: String,
+    registration_number: String,
+    subject: SubjectCode,
+    text: String,
+    status: ComplaintStatusCode,
     /// The application's status when the complaint was filed.
-    pub application_status: String,
-    pub registered_at: NaiveDateTime,
-    pub forward_due_at: NaiveDateTime,
-    pub forward_due_date: NaiveDate,
-    pub provider_due_at: NaiveDateTime,
-    pub provider_due_date: NaiveDate,
-    pub reviewer_org: Option<String>,
-    pub forwarded_at: Option<NaiveDateTime>,
-    pub forwarded_by: Option<String>,
-    pub forwarded_on_time: Option<bool>,
-    pub review_due_at: Option<NaiveDateTime>,
-    pub review_due_date: Option<NaiveDate>,
-    pub outcome: Option<String>,
-    pub reason: Option<String>,
-    pub resolved_at: Option<NaiveDateTime>,
-    pub resolved_by: Option<String>,
-    pub resolved_by_role: Option<String>,
-    pub resolved_on_time: Option<bool>,
-    pub reopened: bool,
+    application_status: StatusCode,
+    registered_at: NaiveDateTime,
+    forward_due_at: NaiveDateTime,
+    forward_due_date: NaiveDate,
+    provider_due_at: NaiveDateTime,
+    provider_due_date: NaiveDate,
+    reviewer_org: Option<String>,
+    forwarded_at: Option<NaiveDateTime>,
+    forwarded_by: Option<String>,
+    forwarded_on_time: Option<bool>,
+    review_due_at: Option<NaiveDateTime>,
+    review_due_date: Option<NaiveDate>,
+    outcome: Option<OutcomeCode>,
+    reason: Option<String>,
+    resolved_at: Option<NaiveDateTime>,
+    resolved_by: Option<String>,
+    resolved_by_role: Option<ActorCode>,
+    resolved_on_time: Option<bool>,
+    reopened: bool,
     /// JSON array: the terms applied (code, value, unit, source).
-    pub terms: String,
-    pub row_version: i64,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
+    terms: String,
+    row_version: i64,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+fn utc(d: NaiveDateTime) -> DateTime<Utc> {
+    d.and_utc()
+}
+
+impl ComplaintRow {
+    fn into_domain(self) -> Result<Complaint, StoreError> {
+        let terms = serde_json::from_str(&self.terms)
+            .map_err(|e| StoreError::Corrupt(format!("complaint {}: terms: {e}", self.id)))?;
+        Ok(Complaint {
+            id: self.id,
+            application_id: self.application_id,
+            applicant_iin: self.applicant_iin,
+            provider_id: self.provider_id,
+            service_key: self.service_key,
+            registration_number: self.registration_number,
+            subject: self.subject.0,
+            text: self.text,
+            status: self.status.0,
+            application_status: self.application_status.0,
+            registered_at: utc(self.registered_at),
+            forward_due: Due { at: utc(self.forward_due_at), date: self.forward_due_date },
+            provider_due: Due { at: utc(self.provider_due_at), date: self.provider_due_date },
+            reviewer_org: self.reviewer_org,
+            forwarded_at: self.forwarded_at.map(utc),
+            forwarded_by: self.forwarded_by,
+            forwarded_on_time: self.forwarded_on_time,
+            review_due: self.review_due_at.zip(self.review_due_date).map(|(at, date)| Due { at: utc(at), date }),
+            outcome: self.outcome.map(|o| o.0),
+            reason: self.reason,
+            resolved_at: self.resolved_at.map(utc),
+            resolved_by: self.resolved_by.zip(self.resolved_by_role).map(|(sub, role)| Official::new(sub, role.0)),
+            resolved_on_time: self.resolved_on_time,
+            reopened: self.reopened,
+            terms,
+            version: self.row_version,
+            created_at: utc(self.created_at),
+            updated_at: utc(self.updated_at),
+        })
+    }
+
+    fn of(c: &Complaint) -> ComplaintRow {
+        ComplaintRow {
+            id: c.id.clone(),
+            application_id: c.application_id.clone(),
+            applicant_iin: c.applicant_iin.clone(),
+            provider_id: c.provider_id.clone(),
+            service_key: c.service_key.clone(),
+            registration_number: c.registration_number.clone(),
+            subject: SubjectCode(c.subject),
+            text: c.text.clone(),
+            status: ComplaintStatusCode(c.status),
+            application_status: StatusCode(c.application_status),
+            registered_at: c.registered_at.naive_utc(),
+            forward_due_at: c.forward_due.at.naive_utc(),
+            forward_due_date: c.forward_due.date,
+            provider_due_at: c.provider_due.at.naive_utc(),
+            provider_due_date: c.provider_due.date,
+            reviewer_org: c.reviewer_org.clone(),
+            forwarded_at: c.forwarded_at.map(|d| d.naive_utc()),
+            forwarded_by: c.forwarded_by.clone(),
+            forwarded_on_time: c.forwarded_on_time,
+            review_due_at: c.review_due.map(|d| d.at.naive_utc()),
+            review_due_date: c.review_due.map(|d| d.date),
+            outcome: c.outcome.map(OutcomeCode),
+            reason: c.reason.clone(),
+            resolved_at: c.resolved_at.map(|d| d.naive_utc()),
+            resolved_by: c.resolved_by.as_ref().map(|o| o.sub.clone()),
+            resolved_by_role: c.resolved_by.as_ref().map(|o| ActorCode(o.role)),
+            resolved_on_time: c.resolved_on_time,
+            reopened: c.reopened,
+            terms: serde_json::to_string(&c.terms).unwrap_or_else(|_| "[]".into()),
+            row_version: c.version,
+            created_at: c.created_at.naive_utc(),
+            updated_at: c.updated_at.naive_utc(),
+        }
+    }
+}
+
+fn load_all(rows: Vec<ComplaintRow>) -> Result<Vec<Complaint>, StoreError> {
+    rows.into_iter().map(ComplaintRow::into_domain).collect()
 }
 
 /// Which complaints a caller may see; everything else is as if it did not exist.
@@ -65,7 +147,7 @@ pub enum ComplaintScope {
 
 #[derive(Debug, Clone, Default)]
 pub struct ComplaintFilter {
-    pub status: Option<String>,
+    pub status: Option<ComplaintStatus>,
     pub service_key: Option<String>,
     pub provider_id: Option<String>,
     pub application_id: Option<String>,
@@ -85,8 +167,8 @@ fn scoped<'a>(scope: &ComplaintScope) -> complaints::BoxedQuery<'a, crate::db::M
     }
 }
 
-pub fn insert(conn: &mut DbConnection, row: &ComplaintRow) -> Result<(), StoreError> {
-    diesel::insert_into(complaints::table).values(row).execute(conn)?;
+pub fn insert(conn: &mut DbConnection, c: &Complaint) -> Result<(), StoreError> {
+    diesel::insert_into(complaints::table).values(ComplaintRow::of(c)).execute(conn)?;
     Ok(())
 }
 
@@ -95,17 +177,20 @@ pub fn find_visible(
     conn: &mut DbConnection,
     id: &str,
     scope: &ComplaintScope,
-) -> Result<Option<ComplaintRow>, StoreError> {
-    Ok(scoped(scope)
+) -> Result<Option<Complaint>, StoreError> {
+    scoped(scope)
         .filter(complaints::id.eq(id.to_string()))
         .select(ComplaintRow::as_select())
         .first(conn)
-        .optional()?)
+        .optional()?
+        .map(ComplaintRow::into_domain)
+        .transpose()
 }
 
 /// Writes a changed complaint if nobody changed it since it was read: the row must still carry
-/// `row.row_version - 1`; otherwise [`StoreError::Conflict`] and the caller's transaction rolls back.
-pub fn update(conn: &mut DbConnection, row: &ComplaintRow) -> Result<(), StoreError> {
+/// `c.version - 1`; otherwise [`StoreError::Conflict`] and the caller's transaction rolls back.
+pub fn update(conn: &mut DbConnection, c: &Complaint) -> Result<(), StoreError> {
+    let row = &ComplaintRow::of(c);
     let n = diesel::update(
         complaints::table.filter(complaints::id.eq(&row.id)).filter(complaints::row_version.eq(row.row_version - 1)),
     )
@@ -123,10 +208,10 @@ pub fn list(
     conn: &mut DbConnection,
     scope: &ComplaintScope,
     f: &ComplaintFilter,
-) -> Result<(Vec<ComplaintRow>, bool), StoreError> {
+) -> Result<(Vec<Complaint>, bool), StoreError> {
     let mut q = scoped(scope);
-    if let Some(v) = &f.status {
-        q = q.filter(complaints::status.eq(v.clone()));
+    if let Some(v) = f.status {
+        q = q.filter(complaints::status.eq(ComplaintStatusCode(v)));
     }
     if let Some(v) = &f.service_key {
         q = q.filter(complaints::service_key.eq(v.clone()));
@@ -145,7 +230,7 @@ pub fn list(
         q.order(complaints::id.desc()).limit(limit + 1).select(ComplaintRow::as_select()).load(conn)?;
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
-    Ok((rows, more))
+    Ok((load_all(rows)?, more))
 }
 
 /// Every complaint visible in `scope` (optionally one provider's), for the monitoring view.
@@ -153,25 +238,10 @@ pub fn all_visible(
     conn: &mut DbConnection,
     scope: &ComplaintScope,
     provider_id: Option<&str>,
-) -> Result<Vec<ComplaintRow>, StoreError> {
+) -> Result<Vec<Complaint>, StoreError> {
     let mut q = scoped(scope);
     if let Some(p) = provider_id {
         q = q.filter(complaints::provider_id.eq(p.to_string()));
     }
-    Ok(q.order(complaints::id.asc()).select(ComplaintRow::as_select()).load(conn)?)
-}
-
-/// The history of the given applications, by application and position (for the monitoring view;
-/// queried in chunks to stay under SQLite's bound-parameter limit).
-pub fn history_of(conn: &mut DbConnection, application_ids: &[String]) -> Result<Vec<HistoryRow>, StoreError> {
-    let mut out = Vec::new();
-    for chunk in application_ids.chunks(500) {
-        let rows: Vec<HistoryRow> = application_history::table
-            .filter(application_history::application_id.eq_any(chunk.to_vec()))
-            .order((application_history::application_id.asc(), application_history::seq.asc()))
-            .select(HistoryRow::as_select())
-            .load(conn)?;
-        out.extend(rows);
-    }
-    Ok(out)
+    load_all(q.order(complaints::id.asc()).select(ComplaintRow::as_select()).load(conn)?)
 }

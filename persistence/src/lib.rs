@@ -5,6 +5,7 @@
 
 pub mod applications;
 pub mod calendar;
+pub mod codes;
 pub mod complaints;
 pub mod db;
 pub mod documents;
@@ -35,6 +36,9 @@ pub enum StoreError {
     Setup(String),
     #[error("database error: {0}")]
     Database(diesel::result::Error),
+    /// A stored value no longer reads as the domain type it was written as.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
 }
 
 impl From<diesel::result::Error> for StoreError {

@@ -34,3 +34,18 @@ pub fn all(conn: &mut DbConnection) -> Result<Vec<PublishedPassport>, StoreError
         .select(PublishedPassport::as_select())
         .load(conn)?)
 }
+
+/// The catalog with every published passport version replayed over `base`, in the order published.
+pub fn replay(
+    conn: &mut DbConnection,
+    mut catalog: domain::catalog::Catalog,
+) -> Result<domain::catalog::Catalog, StoreError> {
+    for row in all(conn)? {
+        let what = format!("{}/{}", row.service_key, row.version);
+        let passport: domain::passport::Passport =
+            serde_json::from_str(&row.document).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))?;
+        let title = row.service_title.as_deref().and_then(|t| serde_json::from_str::<domain::text::Text>(t).ok());
+        catalog = catalog.with_version(title, passport).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))?;
+    }
+    Ok(catalog)
+}

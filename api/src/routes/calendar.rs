@@ -10,19 +10,20 @@ use std::ops::RangeInclusive;
 use std::sync::Mutex;
 
 use actix_web::{get, http::header, post, put, web, HttpRequest, HttpResponse};
-use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, TimeZone, Utc};
+use domain::application::{recompute_due, CalendarChange};
 use domain::calendar::{
     BusinessCalendar, CalendarError, Confidence, DayInfo, DayKind, Decree, DecreeKind, LunarDate, Transfer, YearData,
 };
 use domain::catalog::Catalog;
 use domain::deadline::{self, Deadline};
-use domain::passport::{Channel, TermUnit};
+use domain::passport::TermUnit;
 use domain::text::Lang;
-use persistence::applications::{self as repo, ApplicationRow, HistoryRow};
-use persistence::calendar::CalendarChange;
-use persistence::{events, DbConnection, StoreError};
+use persistence::applications as repo;
+use persistence::calendar::CalendarChange as RecordedChange;
+use persistence::DbConnection;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
 use utoipa::{IntoParams, ToSchema};
 use validator::{Validate, ValidationError};
@@ -670,15 +671,6 @@ pub struct CalendarChangeResult {
     pub recomputed: Vec<RecomputedApplication>,
 }
 
-/// Who changed the calendar, and why, as written to each moved application's history.
-struct ChangeContext<'a> {
-    change_id: &'a str,
-    year: i32,
-    admin: &'a Principal,
-    reason: String,
-    now: NaiveDateTime,
-}
-
 /// Record a year of the calendar (administrators): typically a new decree moving days off.
 ///
 /// The year is replaced whole and validated as the shipped data is (every transfer cites a decree of
@@ -721,7 +713,7 @@ pub async fn put_year(
         let _one_at_a_time = CHANGING.lock().unwrap_or_else(|p| p.into_inner());
         let current = state2.calendar();
         let next = current.with_year(data.clone()).map_err(|e| calendar_error(e, &data))?;
-        let change = CalendarChange {
+        let change = RecordedChange {
             id: uuid::Uuid::now_v7().to_string(),
             year,
             data: serde_json::to_string(&data).map_err(|e| ApiError::Internal(e.to_string()))?,
@@ -729,17 +721,21 @@ pub async fn put_year(
             changed_at: now.naive_utc(),
             changed_by: who.sub.clone(),
         };
-        let ctx = ChangeContext {
-            change_id: &change.id,
+        let admin = crate::procedure::official(&who);
+        let why = history_reason(&current, &data, &reason);
+        let bearing = CalendarChange {
+            before: &current,
+            after: &next,
             year,
-            admin: &who,
-            reason: history_reason(&current, &data, &reason),
-            now: now.naive_utc(),
+            change_id: &change.id,
+            reason: &why,
+            admin: &admin,
+            now,
         };
         let catalog = state2.catalog();
-        let recomputed = state2.db.write(|c| {
+        let recomputed = state2.db.write_with(|c| -> Result<_, ApiError> {
             persistence::calendar::insert(c, &change)?;
-            recompute_open_applications(c, &catalog, &current, &next, &ctx)
+            recompute_open_applications(c, &catalog, &bearing)
         })?;
         // Only once committed: a failed transaction leaves the calendar in force untouched.
         state2.replace_calendar(next.clone());
@@ -766,137 +762,32 @@ fn history_reason(current: &BusinessCalendar, data: &YearData, reason: &str) -> 
     format!("business calendar {} changed{by}: {reason}", data.year)
 }
 
-/// Recomputes the due date of every open application on `next`, writing each one that moves with its
-/// history entry and event, in the caller's transaction.
+/// Recomputes the due date of every open application on `next` (`domain::application::recompute_due`),
+/// writing each one that moves with its history entry and event, in the caller's transaction.
 fn recompute_open_applications(
     c: &mut DbConnection,
     catalog: &Catalog,
-    current: &BusinessCalendar,
-    next: &BusinessCalendar,
-    ctx: &ChangeContext<'_>,
-) -> Result<Vec<RecomputedApplication>, StoreError> {
+    change: &CalendarChange<'_>,
+) -> Result<Vec<RecomputedApplication>, ApiError> {
     let mut moved = Vec::new();
-    for row in repo::open(c)? {
-        let term = catalog
-            .service(&row.service_key)
-            .and_then(|s| s.version(&row.passport_version))
-            .zip(Channel::parse(&row.channel))
-            .and_then(|(p, ch)| p.service_term(ch, row.subtype.as_deref()));
-        let Some(term) = term else {
-            tracing::warn!(application = %row.id, "no service term to recompute the due date from; left as it is");
+    for app in repo::open(c)? {
+        let Some(passport) = catalog.service(&app.service_key).and_then(|s| s.version(&app.passport_version)) else {
+            tracing::warn!(application = %app.id, "passport missing; due date left as it is");
             continue;
         };
-        let d = deadline::due(next, row.submitted_at.and_utc(), term.value, term.unit);
-        let counted_from = next.from_local(d.counted_from).naive_utc();
-        if d.due_at.naive_utc() == row.due_at && d.due_date == row.due_date && counted_from == row.counted_from {
-            continue;
-        }
-        let mut changed = row.clone();
-        changed.due_at = d.due_at.naive_utc();
-        changed.due_date = d.due_date;
-        changed.counted_from = counted_from;
-        changed.row_version += 1;
-        changed.updated_at = ctx.now;
-        repo::update(c, &changed)?;
-        record_move(c, &row, &changed, current, next, ctx)?;
+        let Some(recomputed) = recompute_due(&app, passport, change) else { continue };
+        repo::save(c, &recomputed).map_err(crate::procedure::concurrent("application"))?;
+        let new = &recomputed.application;
         moved.push(RecomputedApplication {
-            id: row.id.clone(),
-            registration_number: row.registration_number.clone(),
-            old_due_date: row.due_date,
-            new_due_date: changed.due_date,
-            old_due_at: row.due_at.and_utc(),
-            new_due_at: changed.due_at.and_utc(),
+            id: app.id.clone(),
+            registration_number: app.registration_number.clone(),
+            old_due_date: app.due_date,
+            new_due_date: new.due_date,
+            old_due_at: app.due_at,
+            new_due_at: new.due_at,
         });
     }
     Ok(moved)
-}
-
-/// The days between the filing and the later due date that the change made something else: what
-/// moved the date (e.g. the new transferred day off, with its decree).
-fn days_that_moved(
-    current: &BusinessCalendar,
-    next: &BusinessCalendar,
-    old: &ApplicationRow,
-    new: &ApplicationRow,
-) -> Vec<Value> {
-    let from = next.to_local(old.submitted_at.and_utc()).date();
-    let to = old.due_date.max(new.due_date);
-    from.iter_days()
-        .take_while(|d| *d <= to)
-        .filter_map(|d| {
-            let (before, after) = (current.day(d), next.day(d));
-            (before != after).then(|| json!({"date": d, "old": before, "new": after}))
-        })
-        .collect()
-}
-
-fn record_move(
-    c: &mut DbConnection,
-    old: &ApplicationRow,
-    new: &ApplicationRow,
-    current: &BusinessCalendar,
-    next: &BusinessCalendar,
-    ctx: &ChangeContext<'_>,
-) -> Result<(), StoreError> {
-    let mut changes = json!({
-        "due_date": {"old": old.due_date, "new": new.due_date},
-        "due_at": {"old": old.due_at.and_utc(), "new": new.due_at.and_utc()},
-        "calendar": {"year": ctx.year, "change_id": ctx.change_id, "days": days_that_moved(current, next, old, new)},
-    });
-    if old.counted_from != new.counted_from {
-        changes["counted_from"] = json!({"old": old.counted_from.and_utc(), "new": new.counted_from.and_utc()});
-    }
-    repo::append_history(
-        c,
-        HistoryRow {
-            id: uuid::Uuid::now_v7().to_string(),
-            application_id: new.id.clone(),
-            seq: 0,
-            at: ctx.now,
-            actor_sub: ctx.admin.sub.clone(),
-            actor_role: ctx.admin.role.code().into(),
-            action: "calendar_changed".into(),
-            from_status: Some(new.status.clone()),
-            to_status: Some(new.status.clone()),
-            reason: Some(ctx.reason.clone()),
-            changes: changes.to_string(),
-        },
-    )?;
-    events::append(
-        c,
-        &events::NewEvent {
-            occurred_at: ctx.now,
-            kind: "application.due_date_changed".into(),
-            application_id: new.id.clone(),
-            provider_id: new.provider_id.clone(),
-            applicant_iin: new.applicant_iin.clone(),
-            payload: json!({
-                "registration_number": new.registration_number,
-                "status": new.status,
-                "version": new.row_version,
-                "due_date": changes["due_date"],
-                "due_at": changes["due_at"],
-                "calendar_year": ctx.year,
-                "calendar_change_id": ctx.change_id,
-            })
-            .to_string(),
-        },
-    )
-}
-
-/// The calendar with every administrator's change replayed over `base` (the latest change of each year,
-/// in the order they were made), so that recorded decrees survive restarts.
-pub fn with_calendar_changes(
-    db: &persistence::Database,
-    mut base: BusinessCalendar,
-) -> Result<BusinessCalendar, crate::StartupError> {
-    for change in db.read(persistence::calendar::latest_per_year)? {
-        let what = format!("calendar change {} of {}", change.id, change.year);
-        let data: YearData =
-            serde_json::from_str(&change.data).map_err(|e| crate::StartupError::Calendar(format!("{what}: {e}")))?;
-        base = base.with_year(data).map_err(|e| crate::StartupError::Calendar(format!("{what}: {e}")))?;
-    }
-    Ok(base)
 }
 
 #[cfg(test)]
@@ -923,8 +814,8 @@ mod tests {
         NaiveDate::from_ymd_opt(y, m, d).unwrap()
     }
 
-    fn change(id: &str, data: &YearData, at: NaiveDateTime) -> CalendarChange {
-        CalendarChange {
+    fn change(id: &str, data: &YearData, at: chrono::NaiveDateTime) -> RecordedChange {
+        RecordedChange {
             id: id.into(),
             year: data.year,
             data: serde_json::to_string(data).unwrap(),
@@ -956,7 +847,7 @@ mod tests {
             persistence::calendar::insert(c, &change("0002", &second, at))
         })
         .unwrap();
-        let cal = with_calendar_changes(&db, BusinessCalendar::kazakhstan().clone()).unwrap();
+        let cal = db.read(|c| persistence::calendar::replay(c, BusinessCalendar::kazakhstan().clone())).unwrap();
         assert!(cal.is_working_day(date(2026, 11, 25)));
         assert!(!cal.is_working_day(date(2026, 11, 27)));
         assert!(cal.is_working_day(date(2026, 12, 19)));

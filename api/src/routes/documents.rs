@@ -4,6 +4,7 @@
 use actix_multipart::{Multipart, MultipartError};
 use actix_web::{get, http::header, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
+use domain::application::{Event, HistoryRecord};
 use futures_util::StreamExt;
 use persistence::applications as apps;
 use persistence::documents::{self as repo, DocumentMeta, DocumentRow, KIND_ATTACHMENT};
@@ -15,8 +16,10 @@ use crate::auth::{Principal, Role};
 use crate::documents::{self as docs, Jwk, Verification, VerifyRequest, ALLOWED_CONTENT_TYPES};
 use crate::error::{ApiError, FieldError};
 use crate::extract::{ValidJson, ValidQuery};
-use crate::routes::applications::{visibility, Actor};
+use crate::idempotency::Idempotency;
+use crate::procedure::{official, passport_of, visibility};
 use crate::state::AppState;
+use crate::views::applications::Actor;
 
 /// A file to attach (`multipart/form-data`).
 #[derive(Debug, ToSchema)]
@@ -326,13 +329,12 @@ pub async fn upload_document(
     let app = web::block(move || st.db.read(|c| apps::find_visible(c, &id2, &scope2)))
         .await??
         .ok_or_else(|| ApiError::not_found("no such application"))?;
+    // Provider employees attach only to applications assigned to them (the head to any).
+    domain::application::commands::check_assignee(&app, &official(&who))?;
     let upload = read_upload(&req, payload, state.max_upload_bytes).await?;
 
     let catalog = state.catalog();
-    let passport =
-        catalog.service(&app.service_key).and_then(|s| s.version(&app.passport_version)).ok_or_else(|| {
-            ApiError::Internal(format!("passport {}/{} is not in the catalog", app.service_key, app.passport_version))
-        })?;
+    let passport = passport_of(&catalog, &app)?;
     if !passport.documents.iter().any(|d| d.code == upload.requirement_code) {
         return Err(ApiError::field(
             "requirement_code",
@@ -368,46 +370,33 @@ pub async fn upload_document(
         created_by_role: who.role.code().into(),
         created_at: now,
     };
-    let idem = crate::routes::applications::idempotency_key(&req)?;
-    let principal_key = format!("{}:{}", who.role.code(), who.sub);
-    let request_hash = docs::sha256_hex(
-        format!("{}|{}|{}", row.application_id, row.requirement_code.clone().unwrap_or_default(), row.sha256)
-            .as_bytes(),
-    );
+    let fingerprint = json!({
+        "application_id": row.application_id,
+        "requirement_code": row.requirement_code,
+        "sha256": row.sha256,
+    });
+    let idem = Idempotency::of(&req, &who, "document", &fingerprint)?;
+    let uploader = official(&who);
     let st = state.clone();
     let (stored, replayed) = web::block(move || -> Result<(DocumentRow, bool), ApiError> {
-        let attempt = |row: DocumentRow| {
+        idem.run(|| {
             st.db.write_with(|c| -> Result<(DocumentRow, bool), ApiError> {
                 // Checked again inside the transaction that writes.
                 let app = apps::find_visible(c, &row.application_id, &scope)?
                     .ok_or_else(|| ApiError::not_found("no such application"))?;
-                if let Some(key) = &idem {
-                    if let Some(rec) = persistence::idempotency::find(c, &principal_key, key)? {
-                        if rec.request_hash != request_hash {
-                            return Err(ApiError::Validation {
-                                code: "idempotency_key_reused",
-                                detail: "this Idempotency-Key was used with a different upload".into(),
-                                errors: vec![crate::error::FieldError::new(
-                                    "header.Idempotency-Key",
-                                    "reused_with_different_body",
-                                    "use a new key for a different upload",
-                                )],
-                            });
-                        }
-                        let first = repo::find(c, &rec.resource_id)?
-                            .ok_or_else(|| ApiError::not_found("the first upload is gone"))?;
-                        return Ok((first, true));
-                    }
+                if let Some(id) = idem.replayed(c)? {
+                    let first = repo::find(c, &id)?.ok_or_else(|| ApiError::not_found("the first upload is gone"))?;
+                    return Ok((first, true));
                 }
                 repo::insert(c, &row)?;
-                crate::routes::lifecycle::record_change(
-                    c,
-                    &app,
-                    Some(&app.status),
-                    crate::routes::lifecycle::ActorRef { sub: &who.sub, role: who.role.code() },
-                    "document_attached",
-                    None,
-                    json!({"document": {"old": null, "new": {
+                let history = HistoryRecord {
+                    action: "document_attached".into(),
+                    actor: uploader.clone(),
+                    at: now.and_utc(),
+                    from_status: Some(app.status),
+                    to_status: app.status,
+                    reason: None,
+                    changes: json!({"document": {"old": null, "new": {
                         "id": row.id,
                         "requirement_code": row.requirement_code,
                         "file_name": row.file_name,
@@ -415,30 +404,12 @@ pub async fn upload_document(
                         "size_bytes": row.size_bytes,
                         "sha256": row.sha256,
                     }}}),
-                    now,
-                )?;
-                if let Some(key) = &idem {
-                    persistence::idempotency::insert(
-                        c,
-                        &persistence::idempotency::IdempotencyRecord {
-                            principal: principal_key.clone(),
-                            idem_key: key.clone(),
-                            request_hash: request_hash.clone(),
-                            resource_type: "document".into(),
-                            resource_id: row.id.clone(),
-                            created_at: now,
-                        },
-                    )?;
-                }
-                Ok((row, false))
+                };
+                apps::record(c, &app, &history, &Event::of(&app, "document_attached"), None)?;
+                idem.remember(c, &row.id, now.and_utc())?;
+                Ok((row.clone(), false))
             })
-        };
-        // A concurrent upload with the same key loses on the key's primary key, rolls back whole, and
-        // replays the first on the retry.
-        match attempt(row.clone()) {
-            Err(ApiError::Conflict { .. }) if idem.is_some() => attempt(row),
-            other => other,
-        }
+        })
     })
     .await??;
     let view = DocumentView::from_row(&stored);

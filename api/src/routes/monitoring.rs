@@ -12,13 +12,14 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use actix_web::{get, web, HttpResponse};
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
-use domain::application::Status;
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::application::{timing, Application, Status};
 use domain::calendar::BusinessCalendar;
 use domain::catalog::Catalog;
+use domain::complaint::ComplaintStatus;
 use domain::deadline::working_days_between;
-use domain::passport::{Channel, Passport, Stage};
-use persistence::applications::{self as app_repo, ApplicationRow, HistoryRow, ListFilter, Visibility};
+use domain::passport::{Passport, Stage};
+use persistence::applications::{self as app_repo, HistoryEntry, ListFilter, Visibility};
 use persistence::complaints::{self as complaint_repo, ComplaintScope};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -26,7 +27,6 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::{Principal, Role};
 use crate::error::{ApiError, FieldError};
 use crate::extract::ValidQuery;
-use crate::routes::complaints::STATUSES as COMPLAINT_STATUSES;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -161,11 +161,11 @@ fn round(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
-fn local_date(cal: &BusinessCalendar, at: NaiveDateTime) -> NaiveDate {
-    cal.to_local(at.and_utc()).date()
+fn local_date(cal: &BusinessCalendar, at: DateTime<Utc>) -> NaiveDate {
+    timing::local_date(cal, at)
 }
 
-fn passport_of<'a>(catalog: &'a Catalog, row: &ApplicationRow) -> Option<&'a Passport> {
+fn passport_of<'a>(catalog: &'a Catalog, row: &Application) -> Option<&'a Passport> {
     catalog.service(&row.service_key).and_then(|s| s.version(&row.passport_version))
 }
 
@@ -179,7 +179,7 @@ fn load_applications(
     scope: &Visibility,
     provider: Option<String>,
     service: Option<String>,
-) -> Result<Vec<ApplicationRow>, persistence::StoreError> {
+) -> Result<Vec<Application>, persistence::StoreError> {
     let mut out = Vec::new();
     let mut cursor = None;
     loop {
@@ -251,7 +251,7 @@ pub async fn applications_overview(
     let cal2 = cal.clone();
     let (apps, history, complaints) = web::block(move || {
         state2.db.read(|c| {
-            let apps: Vec<ApplicationRow> = load_applications(c, &scope, provider2.clone(), service2.clone())?
+            let apps: Vec<Application> = load_applications(c, &scope, provider2.clone(), service2.clone())?
                 .into_iter()
                 .filter(|a| {
                     let filed = local_date(&cal2, a.submitted_at);
@@ -259,7 +259,7 @@ pub async fn applications_overview(
                 })
                 .collect();
             let ids: Vec<String> = apps.iter().map(|a| a.id.clone()).collect();
-            let history = complaint_repo::history_of(c, &ids)?;
+            let history = app_repo::history_of(c, &ids)?;
             let complaints = complaint_repo::all_visible(c, &complaint_scope, provider2.as_deref())?;
             Ok((apps, history, complaints))
         })
@@ -267,30 +267,28 @@ pub async fn applications_overview(
     .await??;
 
     let today = cal.to_local(now).date();
-    let now_naive = now.naive_utc();
     let mut by_status: BTreeMap<String, usize> = Status::ALL.iter().map(|s| (s.code().to_string(), 0)).collect();
     let mut overdue = Vec::new();
     let mut at_risk = Vec::new();
     let mut services: BTreeMap<String, ServiceAcc> = BTreeMap::new();
     for a in &apps {
-        *by_status.entry(a.status.clone()).or_default() += 1;
-        let status = Status::parse(&a.status);
-        let open = status.is_some_and(|s| !s.is_final());
-        let remaining = working_days_between(&cal, today, a.due_date);
+        *by_status.entry(a.status.code().to_string()).or_default() += 1;
+        let open = !a.status.is_final();
+        let remaining = timing::working_days_remaining(&cal, a, today);
         let item = || DeadlineItem {
             id: a.id.clone(),
             registration_number: a.registration_number.clone(),
             service_key: a.service_key.clone(),
             provider_id: a.provider_id.clone(),
-            status: a.status.clone(),
+            status: a.status.code().into(),
             assignee: a.assignee.clone(),
-            due_at: a.due_at.and_utc(),
+            due_at: a.due_at,
             due_date: a.due_date,
             working_days_remaining: remaining,
         };
-        if open && now_naive > a.due_at {
+        if timing::is_overdue(a, now) {
             overdue.push(item());
-        } else if open && remaining <= at_risk_days {
+        } else if timing::is_at_risk(&cal, a, now, at_risk_days) {
             at_risk.push(item());
         }
         let entry = services.entry(a.service_key.clone()).or_insert_with(|| {
@@ -315,20 +313,17 @@ pub async fn applications_overview(
         if open {
             entry.0.open += 1;
         }
-        if let Some(t) = passport_of(&catalog, a)
-            .zip(Channel::parse(&a.channel))
-            .and_then(|(p, c)| p.service_term(c, a.subtype.as_deref()))
+        if let Some(t) = passport_of(&catalog, a).and_then(|p| timing::service_term(p, a.channel, a.subtype.as_deref()))
         {
             entry.3.insert(norm(t));
         }
-        if let (Some(Status::Approved | Status::Refused), Some(decided_at)) = (status, a.decided_at) {
+        if let (Status::Approved | Status::Refused, Some(decided_at)) = (a.status, a.decided_at) {
             entry.0.decided += 1;
-            if decided_at <= a.due_at {
+            if timing::on_time(a, decided_at) {
                 entry.0.decided_on_time += 1;
             }
-            let filed = local_date(&cal, a.counted_from);
-            entry.1.push(working_days_between(&cal, filed, local_date(&cal, decided_at)) as f64);
-            entry.2.push(working_days_between(&cal, filed, a.due_date) as f64);
+            entry.1.extend(timing::working_days_to_decision(&cal, a).map(|d| d as f64));
+            entry.2.push(timing::term_working_days(&cal, a) as f64);
         }
     }
     let services: Vec<ServiceStats> = services
@@ -345,8 +340,8 @@ pub async fn applications_overview(
     at_risk.sort_by(|a, b| (a.due_at, &a.id).cmp(&(b.due_at, &b.id)));
 
     // Time per stage: each start entry is paired with the next end entry of the same application.
-    let by_id: HashMap<&str, &ApplicationRow> = apps.iter().map(|a| (a.id.as_str(), a)).collect();
-    let mut per_app: HashMap<&str, Vec<&HistoryRow>> = HashMap::new();
+    let by_id: HashMap<&str, &Application> = apps.iter().map(|a| (a.id.as_str(), a)).collect();
+    let mut per_app: HashMap<&str, Vec<&HistoryEntry>> = HashMap::new();
     for h in &history {
         per_app.entry(h.application_id.as_str()).or_default().push(h);
     }
@@ -357,17 +352,18 @@ pub async fn applications_overview(
             let mut norms = BTreeSet::new();
             for (app_id, entries) in &per_app {
                 for (i, h) in entries.iter().enumerate() {
-                    if h.action != *start {
+                    if h.record.action != *start {
                         continue;
                     }
-                    if let Some(end) = entries[i + 1..].iter().find(|e| ends.contains(&e.action.as_str())) {
-                        days.push(working_days_between(&cal, local_date(&cal, h.at), local_date(&cal, end.at)) as f64);
-                        minutes.push((end.at - h.at).num_minutes() as f64);
+                    if let Some(end) = entries[i + 1..].iter().find(|e| ends.contains(&e.record.action.as_str())) {
+                        let (from, to) = (h.record.at, end.record.at);
+                        days.push(working_days_between(&cal, local_date(&cal, from), local_date(&cal, to)) as f64);
+                        minutes.push((to - from).num_minutes() as f64);
                     }
                 }
                 if let (Some(stage), Some(a)) = (norm_stage, by_id.get(app_id)) {
-                    if let Some((p, c)) = passport_of(&catalog, a).zip(Channel::parse(&a.channel)) {
-                        norms.extend(p.terms_for(*stage, c, a.subtype.as_deref()).map(norm));
+                    if let Some(p) = passport_of(&catalog, a) {
+                        norms.extend(p.terms_for(*stage, a.channel, a.subtype.as_deref()).map(norm));
                     }
                 }
             }
@@ -389,10 +385,10 @@ pub async fn applications_overview(
         let e = per_service.entry(c.service_key.clone()).or_insert_with(|| ServiceComplaints {
             service_key: c.service_key.clone(),
             total: 0,
-            by_status: COMPLAINT_STATUSES.iter().map(|s| (s.to_string(), 0)).collect(),
+            by_status: ComplaintStatus::ALL.iter().map(|s| (s.code().to_string(), 0)).collect(),
         });
         e.total += 1;
-        *e.by_status.entry(c.status.clone()).or_default() += 1;
+        *e.by_status.entry(c.status.code().to_string()).or_default() += 1;
     }
 
     Ok(HttpResponse::Ok().json(MonitoringView {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use actix_web::{delete, get, http::header, post, put, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::identity::Iin;
-use domain::passport::{Channel, Registry};
+use domain::passport::Registry;
 use domain::registry::{self as reg, IntakeCheck, Subjects};
 use persistence::applications as apps;
 use persistence::registries::{self as repo, EmbeddedRegistries, RegistryRecordRow};
@@ -19,9 +19,10 @@ use validator::Validate;
 use crate::auth::{Principal, Role};
 use crate::error::{ApiError, FieldError};
 use crate::extract::{ValidJson, ValidQuery};
-use crate::routes::applications::visibility;
+use crate::procedure::{passport_of, visibility};
 use crate::schema::channel_schema;
 use crate::state::AppState;
+use domain::application::Application;
 
 /// Roles that read registries for their work.
 const READERS: [Role; 4] = [Role::Admin, Role::Employee, Role::Head, Role::Operator];
@@ -395,22 +396,14 @@ pub async fn intake_check(
             let Some(row) = apps::find_visible(c, &id, &scope)? else {
                 return Ok(Err(ApiError::not_found("no such application")));
             };
-            let Some(passport) = catalog.service(&row.service_key).and_then(|s| s.version(&row.passport_version))
-            else {
-                return Ok(Err(ApiError::Internal(format!(
-                    "passport {}/{} is not in the catalog",
-                    row.service_key, row.passport_version
-                ))));
+            let passport = match passport_of(&catalog, &row) {
+                Ok(p) => p,
+                Err(e) => return Ok(Err(e)),
             };
-            let Some(channel) = Channel::parse(&row.channel) else {
-                return Ok(Err(ApiError::Internal(format!(
-                    "application {} has unknown channel {}",
-                    row.id, row.channel
-                ))));
-            };
-            let form: Value = serde_json::from_str(&row.form_data).unwrap_or(Value::Null);
-            let subjects = Subjects::of_form(&row.applicant_iin, &form);
-            let answers = reg::answers_from_form(passport, &form);
+            let channel = row.channel;
+            let form: &Value = &row.form;
+            let subjects = Subjects::of_form(&row.applicant_iin, form);
+            let answers = reg::answers_from_form(passport, form);
             let provided = repo::provided_requirement_codes(c, &row.id)?;
             let needed = reg::registries_needed(passport, channel, row.subtype.as_deref());
             let (records, errors) = reg::gather(&EmbeddedRegistries::new(c), &needed, &subjects);
@@ -438,7 +431,7 @@ pub async fn intake_check(
 }
 
 fn view(
-    row: apps::ApplicationRow,
+    row: Application,
     check: IntakeCheck,
     subjects: Subjects,
     answers: domain::passport::Answers,
@@ -450,7 +443,7 @@ fn view(
         application_id: row.id,
         service_key: row.service_key,
         passport_version: row.passport_version,
-        channel: row.channel,
+        channel: row.channel.code().into(),
         subtype: row.subtype,
         checked_on: today,
         answers,

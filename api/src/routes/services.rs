@@ -841,24 +841,6 @@ pub async fn get_documents(
     ))
 }
 
-/// Replays the passport versions administrators published over the shipped catalog (start-up).
-pub fn with_published_versions(
-    db: &persistence::Database,
-    mut catalog: domain::catalog::Catalog,
-) -> Result<domain::catalog::Catalog, crate::StartupError> {
-    let published = db.read(persistence::passports::all)?;
-    for row in published {
-        let what = format!("{}/{}", row.service_key, row.version);
-        let passport: Passport =
-            serde_json::from_str(&row.document).map_err(|e| crate::StartupError::Published(format!("{what}: {e}")))?;
-        let title = row.service_title.as_deref().and_then(|t| serde_json::from_str::<Text>(t).ok());
-        catalog = catalog
-            .with_version(title, passport)
-            .map_err(|e| crate::StartupError::Published(format!("{what}: {e}")))?;
-    }
-    Ok(catalog)
-}
-
 /// A passport version to publish: the shape of the catalog's data files
 /// (`domain/catalog/services/*.yaml`, one element of `versions`), as JSON.
 #[derive(Debug, Deserialize)]

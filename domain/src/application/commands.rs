@@ -615,3 +615,74 @@ fn record_stage(app: &Application, cmd: Command, ctx: &Context<'_>) -> Result<Ch
     let event = Event::of(&next, event.action_code());
     Ok(Change::note(next, history, event))
 }
+
+/// A change of the business calendar as it bears on one open application.
+#[derive(Debug, Clone, Copy)]
+pub struct CalendarChange<'a> {
+    pub before: &'a BusinessCalendar,
+    pub after: &'a BusinessCalendar,
+    pub year: i32,
+    pub change_id: &'a str,
+    /// The administrator's reason, naming the decrees.
+    pub reason: &'a str,
+    pub admin: &'a Official,
+    pub now: DateTime<Utc>,
+}
+
+/// The due moment of `app` recomputed on the changed calendar ([`timing::due_recomputed`], the same
+/// function as at filing), as a change to store when it moved: the history entry names the days that
+/// moved it, and the event tells integrators the new due date. `None` when nothing moved.
+pub fn recompute_due(app: &Application, passport: &Passport, change: &CalendarChange<'_>) -> Option<Change> {
+    let (_, d) = timing::due_recomputed(change.after, passport, app)?;
+    let counted_from = change.after.from_local(d.counted_from);
+    if d.due_at == app.due_at && d.due_date == app.due_date && counted_from == app.counted_from {
+        return None;
+    }
+    let mut next = app.clone();
+    next.due_at = d.due_at;
+    next.due_date = d.due_date;
+    next.counted_from = counted_from;
+    next.version += 1;
+    next.updated_at = change.now;
+    // The days between the filing and the later due date that the change made something else.
+    let from = timing::local_date(change.after, app.submitted_at);
+    let to = app.due_date.max(next.due_date);
+    let days: Vec<Value> = from
+        .iter_days()
+        .take_while(|day| *day <= to)
+        .filter_map(|day| {
+            let (old, new) = (change.before.day(day), change.after.day(day));
+            (old != new).then(|| json!({"date": day, "old": old, "new": new}))
+        })
+        .collect();
+    let mut changes = json!({
+        "due_date": {"old": app.due_date, "new": next.due_date},
+        "due_at": {"old": app.due_at, "new": next.due_at},
+        "calendar": {"year": change.year, "change_id": change.change_id, "days": days},
+    });
+    if app.counted_from != next.counted_from {
+        changes["counted_from"] = json!({"old": app.counted_from, "new": next.counted_from});
+    }
+    let event = Event {
+        kind: "application.due_date_changed".into(),
+        payload: json!({
+            "registration_number": next.registration_number,
+            "status": next.status,
+            "version": next.version,
+            "due_date": changes["due_date"],
+            "due_at": changes["due_at"],
+            "calendar_year": change.year,
+            "calendar_change_id": change.change_id,
+        }),
+    };
+    let history = HistoryRecord {
+        action: "calendar_changed".into(),
+        actor: change.admin.clone(),
+        at: change.now,
+        from_status: Some(app.status),
+        to_status: app.status,
+        reason: Some(change.reason.to_string()),
+        changes,
+    };
+    Some(Change::note(next, history, event))
+}

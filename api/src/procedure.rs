@@ -1,0 +1,147 @@
+//! What every route shares between HTTP and the domain's procedure: who the caller is in the
+//! procedure's terms and what they may see, loading an application's passport, `If-Match`, turning a
+//! store conflict into the API's 409, and storing a change with its signed document.
+
+use actix_web::{http::header, web, HttpRequest, HttpResponse};
+use domain::application::{decide, Actor, Application, Change, Command, Context, Official};
+use domain::catalog::Catalog;
+use domain::passport::Passport;
+use persistence::applications::Visibility;
+use persistence::complaints::ComplaintScope;
+use persistence::{DbConnection, StoreError};
+use serde_json::json;
+
+use crate::auth::{Principal, Role};
+use crate::documents::Signer;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::views::applications::ApplicationView;
+
+/// The procedure's name for a caller's role.
+pub fn actor(role: Role) -> Actor {
+    match role {
+        Role::Applicant => Actor::Applicant,
+        Role::Operator => Actor::Operator,
+        Role::Employee => Actor::Employee,
+        Role::Head => Actor::Head,
+        Role::Reviewer => Actor::Reviewer,
+        Role::Admin => Actor::Admin,
+    }
+}
+
+/// The caller as the official who takes a step.
+pub fn official(p: &Principal) -> Official {
+    Official::new(p.sub.clone(), actor(p.role))
+}
+
+/// Which applications a caller may see; everything else answers 404, never 403, so ids do not leak.
+pub fn visibility(p: &Principal) -> Visibility {
+    match p.role {
+        Role::Applicant => Visibility::Applicant(p.sub.clone()),
+        Role::Operator => Visibility::IntakeCentre(p.org().to_string()),
+        Role::Employee | Role::Head => Visibility::Provider(p.org().to_string()),
+        Role::Admin => Visibility::All,
+        // The review body sees the file of an application once a complaint about it is forwarded.
+        Role::Reviewer => Visibility::ReviewBody(p.org().to_string()),
+    }
+}
+
+/// Which complaints a caller sees; everything else answers 404.
+pub fn complaint_scope(p: &Principal) -> ComplaintScope {
+    match p.role {
+        Role::Applicant => ComplaintScope::Applicant(p.sub.clone()),
+        Role::Employee | Role::Head => ComplaintScope::Provider(p.org().to_string()),
+        Role::Reviewer => ComplaintScope::Reviewer(p.org().to_string()),
+        Role::Admin => ComplaintScope::All,
+        Role::Operator => ComplaintScope::Nothing,
+    }
+}
+
+/// The passport version an application is bound to. Versions are append-only, so a missing one is
+/// a broken installation, not a client error.
+pub fn passport_of<'c>(catalog: &'c Catalog, app: &Application) -> Result<&'c Passport, ApiError> {
+    catalog.service(&app.service_key).and_then(|s| s.version(&app.passport_version)).ok_or_else(|| {
+        ApiError::Internal(format!("passport {}/{} is not in the catalog", app.service_key, app.passport_version))
+    })
+}
+
+/// The version the caller read (`If-Match: "3"`), if they sent one; `*` matches any.
+pub fn if_match(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
+    let Some(v) = req.headers().get(header::IF_MATCH) else { return Ok(None) };
+    let raw = v.to_str().unwrap_or_default().trim();
+    if raw == "*" {
+        return Ok(None);
+    }
+    raw.trim_start_matches("W/")
+        .trim_matches('"')
+        .parse::<i64>()
+        .map(Some)
+        .map_err(|_| ApiError::field("header.If-Match", "format", "send the ETag of the application, e.g. \"3\""))
+}
+
+/// 412 when the caller acted on a version that is no longer current.
+pub fn check_version(app: &Application, expected: Option<i64>) -> Result<(), ApiError> {
+    match expected {
+        Some(v) if v != app.version => Err(ApiError::PreconditionFailed(format!(
+            "the application is at version {} (you sent {v}); read it again before acting",
+            app.version
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// A store conflict (a concurrent change won the optimistic update) as the API's 409.
+pub fn concurrent(what: &str) -> impl Fn(StoreError) -> ApiError + '_ {
+    move |e| match e {
+        StoreError::Conflict(m) => ApiError::Conflict {
+            code: "concurrent_change",
+            detail: format!("another change won first ({m}); read the {what} again"),
+            state: None,
+            allowed_actions: None,
+        },
+        other => other.into(),
+    }
+}
+
+/// Stores a change the procedure decided, in the caller's transaction: the signed document it issues
+/// (named in the history entry), the application, its history entry, event and notice.
+pub fn store(c: &mut DbConnection, signer: &Signer, mut change: Change) -> Result<Application, ApiError> {
+    if let Some((kind, body)) = change.document.take() {
+        let a = &change.application;
+        let by = (change.history.actor.sub.as_str(), change.history.actor.role.code());
+        let doc = crate::documents::issue(c, signer, a, kind, body, by, change.history.at)?;
+        change.history.changes["document"] =
+            json!({"old": null, "new": {"id": doc.id, "kind": kind.code(), "sha256": doc.sha256}});
+    }
+    persistence::applications::save(c, &change).map_err(concurrent("application"))?;
+    Ok(change.application)
+}
+
+/// Runs one command: parse `If-Match`, load what the caller may see (404), check the version (412),
+/// let the domain decide (403/409/422 naming the rule), store the change with its document, render.
+pub async fn run_command(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    who: Principal,
+    id: String,
+    cmd: Command,
+) -> Result<HttpResponse, ApiError> {
+    let expected = if_match(req)?;
+    let state = state.clone();
+    let app = web::block(move || {
+        let (now, calendar, catalog) = (state.clock.now(), state.calendar(), state.catalog());
+        let (scope, actor) = (visibility(&who), official(&who));
+        // Any error below rolls the whole transaction back, including after the first write.
+        state.db.write_with(|c| {
+            let app = persistence::applications::find_visible(c, &id, &scope)?
+                .ok_or_else(|| ApiError::not_found("no such application"))?;
+            check_version(&app, expected)?;
+            let passport = passport_of(&catalog, &app)?;
+            let change = decide(&app, cmd, &Context { passport, calendar: &calendar, actor: &actor, now })?;
+            store(c, &state.signer, change)
+        })
+    })
+    .await??;
+    let view = ApplicationView::new(app);
+    Ok(HttpResponse::Ok().insert_header((header::ETAG, view.etag())).json(view))
+}

@@ -1,0 +1,320 @@
+//! The commands that move an application through the procedure of order No 414 and the
+//! Administrative Procedural Code: accept or refuse at intake, assign, approve, preliminary refusal with
+//! a hearing, the hearing, the motivated refusal, withdrawal. The rules are `domain::application::
+//! commands`; a route here parses the command and runs it through
+//! [`crate::procedure::run_command`].
+//!
+//! Each command is one transaction: the state check, the change, its history entry, its event and the
+//! applicant's notification commit together or not at all. `If-Match` (the ETag of the application)
+//! makes a stale command fail with 412; without it, the optimistic row version still lets only one of
+//! two concurrent decisions win (the other gets 409).
+
+use actix_web::{post, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use domain::application::Command;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use validator::Validate;
+
+use crate::auth::Principal;
+use crate::error::ApiError;
+use crate::extract::ValidJson;
+use crate::procedure::run_command as run;
+use crate::state::AppState;
+use crate::views::applications::ApplicationView;
+
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"comment": "Complete: application, identity document and birth certificate of the child (free_school_meals)"}))]
+pub struct AcceptCommand {
+    #[validate(length(max = 2000))]
+    pub comment: Option<String>,
+}
+
+/// Accept (register) a complete application: its term runs from filing.
+#[utoipa::path(
+    tag = "lifecycle", operation_id = "acceptApplication",
+    params(("id" = String, Path, description = "Application id"), ("If-Match" = Option<String>, Header, description = "The ETag you read")),
+    request_body(content = AcceptCommand, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Accepted", body = ApplicationView),
+        (status = 409, description = "Not allowed in the current state; `allowed_actions` lists what is", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The application changed since you read it", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
+#[post("/applications/{id}/accept")]
+pub async fn accept(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<String>,
+    body: ValidJson<AcceptCommand>,
+) -> Result<HttpResponse, ApiError> {
+    let comment = body.0.comment;
+    run(&req, &state, who, id.into_inner(), Command::Accept { comment }).await
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"missing_documents": ["identity_document"], "comment": "no identity document"}))]
+pub struct RefuseIntakeCommand {
+    /// Codes of the passport's documents that are missing.
+    #[serde(default)]
+    pub missing_documents: Vec<String>,
+    /// Codes of the passport's documents submitted with an expired validity.
+    #[serde(default)]
+    pub expired_documents: Vec<String>,
+    #[validate(length(max = 2000))]
+    pub comment: Option<String>,
+}
+
+/// Refuse to accept an incomplete or expired set of documents, with the receipt's list of what is
+/// missing (the refusal-receipt forms of order No 414).
+#[utoipa::path(
+    tag = "lifecycle", operation_id = "refuseApplicationAtIntake",
+    params(("id" = String, Path, description = "Application id"), ("If-Match" = Option<String>, Header, description = "The ETag you read")),
+    request_body(content = RefuseIntakeCommand, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Refused at intake; `decision` holds the receipt", body = ApplicationView),
+        (status = 409, description = "Not allowed in the current state", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The application changed since you read it", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
+#[post("/applications/{id}/refuse-intake")]
+pub async fn refuse_intake(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<String>,
+    body: ValidJson<RefuseIntakeCommand>,
+) -> Result<HttpResponse, ApiError> {
+    let c = body.0;
+    let cmd = Command::RefuseIntake {
+        missing_documents: c.missing_documents,
+        expired_documents: c.expired_documents,
+        comment: c.comment,
+    };
+    run(&req, &state, who, id.into_inner(), cmd).await
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"assignee": "emp-1"}))]
+pub struct AssignCommand {
+    /// The employee's `sub`.
+    #[validate(length(min = 1, max = 64))]
+    pub assignee: String,
+}
+
+/// The head assigns the application to an employee (or reassigns it).
+#[utoipa::path(
+    tag = "lifecycle", operation_id = "assignApplication",
+    params(("id" = String, Path, description = "Application id"), ("If-Match" = Option<String>, Header, description = "The ETag you read")),
+    request_body(content = AssignCommand, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Assigned; in progress", body = ApplicationView),
+        (status = 409, description = "Not allowed in the current state", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The application changed since you read it", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
+#[post("/applications/{id}/assign")]
+pub async fn assign(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<String>,
+    body: ValidJson<AssignCommand>,
+) -> Result<HttpResponse, ApiError> {
+    let assignee = body.0.assignee;
+    run(&req, &state, who, id.into_inner(), Command::Assign { assignee }).await
+}
+
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"result_code": "meals_certificate", "comment": "The child is in the targeted social assistance category"}))]
+pub struct ApproveCommand {
+    /// The result kind from the passport's `results` (default: the first).
+    pub result_code: Option<String>,
+    #[validate(length(max = 2000))]
+    pub comment: Option<String>,
+}
+
+/// Issue the result.
+#[utoipa::path(
+    tag = "lifecycle", operation_id = "approveApplication",
+    params(("id" = String, Path, description = "Application id"), ("If-Match" = Option<String>, Header, description = "The ETag you read")),
+    request_body(content = ApproveCommand, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Approved; `decision` holds the result", body = ApplicationView),
+        (status = 409, description = "Not allowed in the current state", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The application changed since you read it", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
+#[post("/applications/{id}/approve")]
+pub async fn approve(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<String>,
+    body: ValidJson<ApproveCommand>,
+) -> Result<HttpResponse, ApiError> {
+    let c = body.0;
+    run(&req, &state, who, id.into_inner(), Command::Approve { result_code: c.result_code, comment: c.comment }).await
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"grounds": ["unreliable_documents"], "hearing_at": "2026-11-27T06:00:00Z", "hearing_place": "Astana, Mangilik El 8, room 204", "comment": "the income certificate contradicts the registry"}))]
+pub struct PreliminaryRefusalCommand {
+    /// Codes of the passport's refusal grounds.
+    pub grounds: Vec<String>,
+    /// When the applicant will be heard (before the term ends).
+    pub hearing_at: DateTime<Utc>,
+    #[validate(length(min = 3, max = 500))]
+    pub hearing_place: String,
+    #[validate(length(max = 4000))]
+    pub comment: Option<String>,
+}
+
+/// Send a preliminary refusal with the hearing's time and place (APC art. 73). Allowed only while at
+/// least 3 working days of the term remain (or the passport's own notice term), on the calendar.
+#[utoipa::path(
+    tag = "lifecycle", operation_id = "preliminarilyRefuseApplication",
+    params(("id" = String, Path, description = "Application id"), ("If-Match" = Option<String>, Header, description = "The ETag you read")),
+    request_body(content = PreliminaryRefusalCommand, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Preliminary refusal sent", body = ApplicationView),
+        (status = 409, description = "Not allowed in the current state, or too late: the notice must go out at least 3 working days before the term ends", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The application changed since you read it", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
+#[post("/applications/{id}/preliminary-refusal")]
+pub async fn preliminary_refusal(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<String>,
+    body: ValidJson<PreliminaryRefusalCommand>,
+) -> Result<HttpResponse, ApiError> {
+    let c = body.0;
+    let cmd = Command::PreliminaryRefusal {
+        grounds: c.grounds,
+        hearing_at: c.hearing_at,
+        hearing_place: c.hearing_place,
+        comment: c.comment,
+    };
+    run(&req, &state, who, id.into_inner(), cmd).await
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"applicant_position": "The income certificate was issued before the raise; the new one is attached.", "evidence": ["income certificate of 2026-11-20"]}))]
+pub struct HearingCommand {
+    /// What the applicant said or submitted in writing.
+    #[validate(length(min = 1, max = 8000))]
+    pub applicant_position: String,
+    /// New evidence the applicant brought.
+    #[serde(default)]
+    pub evidence: Vec<String>,
+    /// When the hearing took place (default: now).
+    pub held_at: Option<DateTime<Utc>>,
+}
+
+/// Record the hearing (APC art. 74): the applicant's position and evidence. The final decision is then
+/// due within the passport's term after the hearing (1 or 2 working days).
+#[utoipa::path(
+    tag = "lifecycle", operation_id = "recordHearing",
+    params(("id" = String, Path, description = "Application id"), ("If-Match" = Option<String>, Header, description = "The ETag you read")),
+    request_body(content = HearingCommand, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Hearing recorded; `stage_due_at` is the deadline of the final decision", body = ApplicationView),
+        (status = 409, description = "Not allowed in the current state", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The application changed since you read it", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
+#[post("/applications/{id}/hearing")]
+pub async fn record_hearing(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<String>,
+    body: ValidJson<HearingCommand>,
+) -> Result<HttpResponse, ApiError> {
+    let c = body.0;
+    let cmd =
+        Command::RecordHearing { applicant_position: c.applicant_position, evidence: c.evidence, held_at: c.held_at };
+    run(&req, &state, who, id.into_inner(), cmd).await
+}
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"grounds": ["unreliable_documents"], "motivation": "The income certificate submitted contradicts the pension contributions registry; the applicant brought no new evidence at the hearing."}))]
+pub struct RefuseCommand {
+    /// Grounds of the passport, each cited in the preliminary refusal.
+    pub grounds: Vec<String>,
+    /// Why each ground applies, taking the hearing into account.
+    #[validate(length(min = 10, max = 8000))]
+    pub motivation: String,
+}
+
+/// Issue the motivated refusal after the hearing, on grounds the preliminary refusal cited.
+#[utoipa::path(
+    tag = "lifecycle", operation_id = "refuseApplication",
+    params(("id" = String, Path, description = "Application id"), ("If-Match" = Option<String>, Header, description = "The ETag you read")),
+    request_body(content = RefuseCommand, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Refused; `decision` holds the motivated refusal", body = ApplicationView),
+        (status = 409, description = "Not allowed in the current state (a refusal needs a hearing first)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The application changed since you read it", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
+#[post("/applications/{id}/refuse")]
+pub async fn refuse(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<String>,
+    body: ValidJson<RefuseCommand>,
+) -> Result<HttpResponse, ApiError> {
+    let c = body.0;
+    run(&req, &state, who, id.into_inner(), Command::Refuse { grounds: c.grounds, motivation: c.motivation }).await
+}
+
+#[derive(Debug, Default, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"reason": "The school already provides meals to the child"}))]
+pub struct WithdrawCommand {
+    #[validate(length(max = 2000))]
+    pub reason: Option<String>,
+}
+
+/// The applicant withdraws the application before a decision.
+#[utoipa::path(
+    tag = "lifecycle", operation_id = "withdrawApplication",
+    params(("id" = String, Path, description = "Application id"), ("If-Match" = Option<String>, Header, description = "The ETag you read")),
+    request_body(content = WithdrawCommand, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Withdrawn", body = ApplicationView),
+        (status = 409, description = "Already decided", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The application changed since you read it", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
+#[post("/applications/{id}/withdraw")]
+pub async fn withdraw(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<String>,
+    body: ValidJson<WithdrawCommand>,
+) -> Result<HttpResponse, ApiError> {
+    let reason = body.0.reason;
+    run(&req, &state, who, id.into_inner(), Command::Withdraw { reason }).await
+}

@@ -1,0 +1,139 @@
+//! Reading applications: one by id, a page of those the caller may see, and one's history.
+
+use actix_web::{get, http::header, web, HttpResponse};
+use domain::application::Status;
+use domain::passport::Channel;
+use persistence::applications::{self as repo, ListFilter};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use crate::auth::Principal;
+use crate::error::{ApiError, FieldError};
+use crate::extract::ValidQuery;
+use crate::procedure::visibility;
+use crate::schema::{channel_schema, status_schema};
+use crate::state::AppState;
+use crate::views::applications::{ApplicationPage, ApplicationView, HistoryEntry};
+
+/// Read one application: applicants their own, staff their organisation's.
+#[utoipa::path(
+    tag = "applications",
+    operation_id = "getApplication",
+    params(("id" = String, Path, description = "Application id")),
+    responses(
+        (status = 200, description = "The application", body = ApplicationView, headers(("ETag" = String, description = "The application's version, for If-Match"))),
+        (status = 404, description = "No such application visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
+#[get("/applications/{id}")]
+pub async fn get_application(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let scope = visibility(&who);
+    let id = id.into_inner();
+    let app = web::block(move || state.db.read(|c| repo::find_visible(c, &id, &scope))).await??;
+    let view = ApplicationView::new(app.ok_or_else(|| ApiError::not_found("no such application"))?);
+    Ok(HttpResponse::Ok().insert_header((header::ETAG, view.etag())).json(view))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListApplicationsQuery {
+    pub service_key: Option<String>,
+    #[param(schema_with = status_schema)]
+    pub status: Option<String>,
+    #[param(schema_with = channel_schema)]
+    pub channel: Option<String>,
+    /// Only applications addressed to this provider (within what the caller may see).
+    pub provider_id: Option<String>,
+    /// Only applications assigned to the caller.
+    pub assigned_to_me: Option<bool>,
+    /// Only open applications whose term has ended.
+    pub overdue: Option<bool>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+}
+
+/// List the applications the caller may see, newest first, with keyset pagination.
+#[utoipa::path(
+    tag = "applications",
+    operation_id = "listApplications",
+    params(ListApplicationsQuery),
+    responses((status = 200, description = "A page of applications", body = ApplicationPage)),
+    security(("bearer" = [])),
+)]
+#[get("/applications")]
+pub async fn list_applications(
+    state: web::Data<AppState>,
+    who: Principal,
+    q: ValidQuery<ListApplicationsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = q.0;
+    let mut errors = Vec::new();
+    let status = q.status.as_deref().map(Status::parse);
+    if status == Some(None) {
+        errors.push(FieldError::new("query.status", "enum", "not a known status"));
+    }
+    let channel = q.channel.as_deref().map(Channel::parse);
+    if channel == Some(None) {
+        errors.push(FieldError::new("query.channel", "enum", "not a known channel"));
+    }
+    if q.limit.is_some_and(|l| !(1..=200).contains(&l)) {
+        errors.push(FieldError::new("query.limit", "range", "must be between 1 and 200"));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let filter = ListFilter {
+        service_key: q.service_key,
+        status: status.flatten(),
+        channel: channel.flatten(),
+        provider_id: q.provider_id,
+        assignee: q.assigned_to_me.unwrap_or(false).then(|| who.sub.clone()),
+        overdue_at: q.overdue.unwrap_or(false).then(|| state.clock.now()),
+        before_id: q.cursor,
+        limit: q.limit.unwrap_or(50),
+    };
+    let scope = visibility(&who);
+    let (apps, more) = web::block(move || state.db.read(|c| repo::list(c, &scope, &filter))).await??;
+    let next_cursor = if more { apps.last().map(|a| a.id.clone()) } else { None };
+    Ok(HttpResponse::Ok()
+        .json(ApplicationPage { items: apps.into_iter().map(ApplicationView::new).collect(), next_cursor }))
+}
+
+/// The full history of an application, oldest first.
+#[utoipa::path(
+    tag = "applications",
+    operation_id = "getApplicationHistory",
+    params(("id" = String, Path, description = "Application id")),
+    responses(
+        (status = 200, description = "Every change, oldest first", body = Vec<HistoryEntry>),
+        (status = 404, description = "No such application visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])),
+)]
+#[get("/applications/{id}/history")]
+pub async fn get_application_history(
+    state: web::Data<AppState>,
+    who: Principal,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let scope = visibility(&who);
+    let id = id.into_inner();
+    let entries = web::block(move || {
+        state.db.read(|c| match repo::find_visible(c, &id, &scope)? {
+            Some(_) => repo::history(c, &id).map(Some),
+            None => Ok(None),
+        })
+    })
+    .await??
+    .ok_or_else(|| ApiError::not_found("no such application"))?;
+    let entries: Vec<HistoryEntry> = entries.into_iter().map(|h| HistoryEntry::new(h.seq, h.record)).collect();
+    Ok(HttpResponse::Ok().json(entries))
+}
