@@ -46,3 +46,15 @@ pub fn optional_status_schema() -> Schema {
             .build(),
     )
 }
+
+/// A registry code, from the domain's list.
+pub fn registry_schema() -> Schema {
+    Schema::Object(
+        ObjectBuilder::new()
+            .schema_type(SchemaType::Type(Type::String))
+            .enum_values(Some(domain::passport::Registry::ALL.map(domain::passport::Registry::code).to_vec()))
+            .examples([serde_json::json!("civil_registry_marriages")])
+            .description(Some("A state registry"))
+            .build(),
+    )
+}

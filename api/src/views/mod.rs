@@ -3,3 +3,4 @@
 
 pub mod applications;
 pub mod complaints;
+pub mod documents;

@@ -1,25 +1,23 @@
-//! Documents: attachments uploaded to an application, downloads, the result documents' signing key and
-//! their public verification.
+//! `POST /api/v1/applications/{id}/documents`: attaching a file to an application (multipart), with
+//! its size, declared type and first bytes checked, its SHA-256 recorded, and the upload written to
+//! the application's history in the same transaction.
 
 use actix_multipart::{Multipart, MultipartError};
-use actix_web::{get, http::header, post, web, HttpRequest, HttpResponse};
-use chrono::{DateTime, Utc};
+use actix_web::{http::header, post, web, HttpRequest, HttpResponse};
 use domain::application::{Event, HistoryRecord};
 use futures_util::StreamExt;
 use persistence::applications as apps;
-use persistence::documents::{self as repo, DocumentMeta, DocumentRow, KIND_ATTACHMENT};
-use serde::{Deserialize, Serialize};
+use persistence::documents::{self as repo, DocumentRow, KIND_ATTACHMENT};
 use serde_json::json;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 use crate::auth::{Principal, Role};
-use crate::documents::{self as docs, Jwk, Verification, VerifyRequest, ALLOWED_CONTENT_TYPES};
+use crate::documents::{self as docs, ALLOWED_CONTENT_TYPES};
 use crate::error::{ApiError, FieldError};
-use crate::extract::{ValidJson, ValidQuery};
 use crate::idempotency::Idempotency;
 use crate::procedure::{official, passport_of, visibility};
 use crate::state::AppState;
-use crate::views::applications::Actor;
+use crate::views::documents::DocumentView;
 
 /// A file to attach (`multipart/form-data`).
 #[derive(Debug, ToSchema)]
@@ -34,78 +32,6 @@ pub struct UploadDocumentForm {
     /// bytes), at most `MAX_UPLOAD_BYTES` (10 MiB by default).
     #[schema(value_type = String, format = Binary, content_media_type = "application/octet-stream")]
     pub file: Vec<u8>,
-}
-
-/// The bytes of a file.
-#[derive(Debug, ToSchema)]
-#[schema(value_type = String, format = Binary)]
-#[allow(dead_code)]
-pub struct FileBytes(Vec<u8>);
-
-/// A document of an application (without its content; download it at `download_url`).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct DocumentView {
-    pub id: String,
-    pub application_id: String,
-    /// `attachment` (uploaded) or `result` (issued and signed by the server).
-    #[schema(example = "attachment")]
-    pub kind: String,
-    /// Attachments: the passport's document code the file answers.
-    #[schema(example = "identity_document")]
-    pub requirement_code: Option<String>,
-    /// Results: `approval_result`, `motivated_refusal`, `intake_refusal_receipt`, `preliminary_refusal_notice`.
-    pub result_kind: Option<String>,
-    #[schema(example = "passport.pdf")]
-    pub file_name: String,
-    #[schema(example = "application/pdf")]
-    pub content_type: String,
-    pub size_bytes: i64,
-    /// Lowercase hex SHA-256 of the content.
-    pub sha256: String,
-    /// Results: the detached JWS (`header..signature`) to verify a downloaded copy with.
-    pub signature: Option<String>,
-    pub created_by: Actor,
-    pub created_at: DateTime<Utc>,
-    #[schema(example = "/api/v1/documents/01936f5e-8a4b-7c2d-9e1f-0a1b2c3d4e5f")]
-    pub download_url: String,
-}
-
-impl DocumentView {
-    fn from_meta(m: DocumentMeta) -> Self {
-        DocumentView {
-            download_url: format!("/api/v1/documents/{}", m.id),
-            id: m.id,
-            application_id: m.application_id,
-            kind: m.kind,
-            requirement_code: m.requirement_code,
-            result_kind: m.result_kind,
-            file_name: m.file_name,
-            content_type: m.content_type,
-            size_bytes: m.size_bytes,
-            sha256: m.sha256,
-            signature: m.signature.as_deref().map(docs::detached),
-            created_by: Actor { sub: m.created_by, role: m.created_by_role },
-            created_at: m.created_at.and_utc(),
-        }
-    }
-
-    fn from_row(r: &DocumentRow) -> Self {
-        DocumentView::from_meta(DocumentMeta {
-            id: r.id.clone(),
-            application_id: r.application_id.clone(),
-            kind: r.kind.clone(),
-            requirement_code: r.requirement_code.clone(),
-            result_kind: r.result_kind.clone(),
-            file_name: r.file_name.clone(),
-            content_type: r.content_type.clone(),
-            size_bytes: r.size_bytes,
-            sha256: r.sha256.clone(),
-            signature: r.signature.clone(),
-            created_by: r.created_by.clone(),
-            created_by_role: r.created_by_role.clone(),
-            created_at: r.created_at,
-        })
-    }
 }
 
 /// Room for the form's other fields and the multipart framing around the file.
@@ -421,198 +347,4 @@ pub async fn upload_document(
         .insert_header((header::LOCATION, view.download_url.clone()))
         .insert_header((header::ETAG, format!("\"{}\"", view.sha256)))
         .json(view))
-}
-
-/// List an application's documents: attachments with their requirement code, and issued results.
-#[utoipa::path(
-    tag = "documents",
-    operation_id = "listDocuments",
-    params(("id" = String, Path, description = "Application id")),
-    responses(
-        (status = 200, description = "The documents, oldest first", body = Vec<DocumentView>),
-        (status = 404, description = "No such application visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = [])),
-)]
-#[get("/applications/{id}/documents")]
-pub async fn list_documents(
-    state: web::Data<AppState>,
-    who: Principal,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let scope = visibility(&who);
-    let id = id.into_inner();
-    let rows = web::block(move || {
-        state.db.read(|c| match apps::find_visible(c, &id, &scope)? {
-            Some(_) => repo::list_for_application(c, &id).map(Some),
-            None => Ok(None),
-        })
-    })
-    .await??
-    .ok_or_else(|| ApiError::not_found("no such application"))?;
-    Ok(HttpResponse::Ok().json(rows.into_iter().map(DocumentView::from_meta).collect::<Vec<_>>()))
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct DownloadQuery {
-    /// `jws`: a result document as its complete compact JWS (`application/jose`) instead of its JSON.
-    #[param(pattern = "^jws$")]
-    pub format: Option<String>,
-}
-
-/// `filename="..."` (ASCII fallback) and `filename*=UTF-8''...` (RFC 6266).
-fn content_disposition(name: &str) -> String {
-    let ascii: String = name.chars().map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '_' }).collect();
-    let encoded: String = name
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    format!("attachment; filename=\"{}\"; filename*=UTF-8''{encoded}", ascii.replace('\\', "_"))
-}
-
-/// Download a document: its stored content with its content type, `ETag` (the SHA-256) and `Digest`.
-///
-/// Visible to whoever may see its application; others get 404. Result documents carry their detached
-/// signature in `Document-Signature`; `?format=jws` gives the complete JWS instead.
-#[utoipa::path(
-    tag = "documents",
-    operation_id = "downloadDocument",
-    params(("id" = String, Path, description = "Document id"), DownloadQuery,
-        ("If-None-Match" = Option<String>, Header, description = "An ETag you hold: 304 when unchanged")),
-    responses(
-        (status = 200, description = "The content, with its stored content type",
-         content((FileBytes = "application/pdf"), (FileBytes = "image/jpeg"), (FileBytes = "image/png"), (Object = "application/json"), (String = "application/jose")),
-         headers(
-            ("ETag" = String, description = "The SHA-256 of the content (hex), quoted"),
-            ("Digest" = String, description = "`sha-256=<base64>` (RFC 3230)"),
-            ("Repr-Digest" = String, description = "`sha-256=:<base64>:` (RFC 9530)"),
-            ("Content-Disposition" = String, description = "attachment; the stored file name"),
-            ("Document-Signature" = String, description = "Result documents: the detached JWS (`header..signature`)"),
-         )),
-        (status = 304, description = "Unchanged (If-None-Match)"),
-        (status = 404, description = "No such document visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = [])),
-)]
-#[get("/documents/{id}")]
-pub async fn download_document(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    who: Principal,
-    id: web::Path<String>,
-    q: ValidQuery<DownloadQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let as_jws = match q.0.format.as_deref() {
-        None => false,
-        Some("jws") => true,
-        Some(_) => return Err(ApiError::field("query.format", "enum", "the only format is `jws`")),
-    };
-    let scope = visibility(&who);
-    let id = id.into_inner();
-    let doc = web::block(move || {
-        state.db.read(|c| {
-            let Some(doc) = repo::find(c, &id)? else { return Ok(None) };
-            Ok(apps::find_visible(c, &doc.application_id, &scope)?.map(|_| doc))
-        })
-    })
-    .await??
-    .ok_or_else(|| ApiError::not_found("no such document"))?;
-    if as_jws {
-        let jws = doc
-            .signature
-            .clone()
-            .ok_or_else(|| ApiError::field("query.format", "not_signed", "only result documents are signed"))?;
-        return Ok(HttpResponse::Ok()
-            .content_type("application/jose")
-            .insert_header((header::CACHE_CONTROL, "private, no-cache"))
-            .insert_header((header::CONTENT_DISPOSITION, content_disposition(&doc.file_name.replace(".json", ".jws"))))
-            .body(jws));
-    }
-    let etag = format!("\"{}\"", doc.sha256);
-    let digest = docs::digest_header(&doc.content);
-    let not_modified = req
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
-    let mut res = if not_modified { HttpResponse::NotModified() } else { HttpResponse::Ok() };
-    res.insert_header((header::ETAG, etag))
-        .insert_header(("Digest", digest.clone()))
-        .insert_header(("Repr-Digest", format!("{}:", digest.replacen('=', "=:", 1))))
-        .insert_header((header::CACHE_CONTROL, "private, no-cache"))
-        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"));
-    if let Some(sig) = &doc.signature {
-        res.insert_header(("Document-Signature", docs::detached(sig)));
-    }
-    if not_modified {
-        return Ok(res.finish());
-    }
-    Ok(res
-        .content_type(doc.content_type.as_str())
-        .insert_header((header::CONTENT_DISPOSITION, content_disposition(&doc.file_name)))
-        .body(doc.content))
-}
-
-/// The public key that signs result documents, as a JWK (`kid` is its RFC 7638 thumbprint).
-#[utoipa::path(
-    tag = "documents",
-    operation_id = "getSigningKey",
-    responses((status = 200, description = "The Ed25519 public key", body = Jwk)),
-)]
-#[get("/documents/signing-key")]
-pub async fn signing_key(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok().insert_header((header::CACHE_CONTROL, "public, max-age=300")).json(state.signer.jwk())
-}
-
-/// Verify a stored result document (public: no token needed).
-///
-/// Checks its signature against this server's key, that the signed payload is the stored content, and
-/// that the content still has the SHA-256 recorded at issue. Answers 200 with `valid` and the reasons
-/// when it is not; 404 for an unknown id or a document that is not a signed result.
-#[utoipa::path(
-    tag = "documents",
-    operation_id = "verifyDocument",
-    params(("id" = String, Path, description = "Document id")),
-    responses(
-        (status = 200, description = "The outcome", body = Verification),
-        (status = 404, description = "No such result document", body = crate::error::Problem, content_type = "application/problem+json"),
-    ),
-)]
-#[get("/documents/{id}/verify")]
-pub async fn verify_document(state: web::Data<AppState>, id: web::Path<String>) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let st = state.clone();
-    let doc = web::block(move || st.db.read(|c| repo::find(c, &id)))
-        .await??
-        // Attachments are not signed; their existence is not revealed to the public either.
-        .filter(|d| d.kind == persistence::documents::KIND_RESULT)
-        .ok_or_else(|| ApiError::not_found("no such result document"))?;
-    Ok(HttpResponse::Ok().json(docs::verify_stored(&state.signer, &doc)))
-}
-
-/// Verify a copy of a result document someone holds (public: no token needed).
-///
-/// Send the complete compact JWS as `jws`, or the document (its JSON object, or its exact downloaded
-/// text) as `document` with its `signature` (the detached JWS from `Document-Signature`, or the complete
-/// one). A tampered document or signature answers 200 with `valid: false` and the reasons; input that
-/// is not shaped as a JWS is 422.
-#[utoipa::path(
-    tag = "documents",
-    operation_id = "verifyPostedDocument",
-    request_body(content = VerifyRequest, content_type = "application/json"),
-    responses((status = 200, description = "The outcome", body = Verification)),
-)]
-#[post("/documents/verify")]
-pub async fn verify_posted(
-    state: web::Data<AppState>,
-    body: ValidJson<VerifyRequest>,
-) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(docs::verify_request(&state.signer, &body.0)?))
 }
