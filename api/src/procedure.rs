@@ -145,3 +145,24 @@ pub async fn run_command(
     let view = ApplicationView::new(app);
     Ok(HttpResponse::Ok().insert_header((header::ETAG, view.etag())).json(view))
 }
+
+/// Reads something of one application the caller may see, on a blocking thread: `f` gets the
+/// application, and the caller gets 404 when they may not see it (never 403, so ids do not leak).
+/// Every read of an application's file goes through here.
+pub async fn read_visible<T: Send + 'static>(
+    state: &web::Data<AppState>,
+    who: &Principal,
+    id: String,
+    f: impl FnOnce(&mut DbConnection, Application) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let scope = visibility(who);
+    let state = state.clone();
+    web::block(move || {
+        state.db.read(|c| match persistence::applications::find_visible(c, &id, &scope)? {
+            Some(app) => Ok(Some(f(c, app))),
+            None => Ok(None),
+        })
+    })
+    .await??
+    .unwrap_or_else(|| Err(ApiError::not_found("no such application")))
+}

@@ -7,7 +7,7 @@ use persistence::applications as repo;
 
 use crate::auth::Principal;
 use crate::error::ApiError;
-use crate::procedure::{actor, passport_of, visibility};
+use crate::procedure::{actor, passport_of, read_visible};
 use crate::state::AppState;
 use crate::views::applications::{ActionsView, StageDeadline};
 
@@ -27,17 +27,11 @@ pub async fn actions(
     who: Principal,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let scope = visibility(&who);
-    let id = id.into_inner();
-    let state2 = state.clone();
-    let (app, history) = web::block(move || {
-        state2.db.read(|c| match repo::find_visible(c, &id, &scope)? {
-            Some(app) => Ok(Some((app, repo::history(c, &id)?))),
-            None => Ok(None),
-        })
+    let (app, history) = read_visible(&state, &who, id.into_inner(), |c, app| {
+        let history = repo::history(c, &app.id)?;
+        Ok((app, history))
     })
-    .await??
-    .ok_or_else(|| ApiError::not_found("no such application"))?;
+    .await?;
     let (cal, catalog, now) = (state.calendar(), state.catalog(), state.clock.now());
     let passport = passport_of(&catalog, &app)?;
     let today = timing::local_date(&cal, now);

@@ -10,7 +10,7 @@ use utoipa::IntoParams;
 use crate::auth::Principal;
 use crate::error::{ApiError, FieldError};
 use crate::extract::ValidQuery;
-use crate::procedure::visibility;
+use crate::procedure::{read_visible, visibility};
 use crate::schema::{channel_schema, status_schema};
 use crate::state::AppState;
 use crate::views::applications::{ApplicationPage, ApplicationView, HistoryEntry};
@@ -32,10 +32,8 @@ pub async fn get_application(
     who: Principal,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let scope = visibility(&who);
-    let id = id.into_inner();
-    let app = web::block(move || state.db.read(|c| repo::find_visible(c, &id, &scope))).await??;
-    let view = ApplicationView::new(app.ok_or_else(|| ApiError::not_found("no such application"))?);
+    let app = read_visible(&state, &who, id.into_inner(), |_, app| Ok(app)).await?;
+    let view = ApplicationView::new(app);
     Ok(HttpResponse::Ok().insert_header((header::ETAG, view.etag())).json(view))
 }
 
@@ -124,16 +122,7 @@ pub async fn get_application_history(
     who: Principal,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let scope = visibility(&who);
-    let id = id.into_inner();
-    let entries = web::block(move || {
-        state.db.read(|c| match repo::find_visible(c, &id, &scope)? {
-            Some(_) => repo::history(c, &id).map(Some),
-            None => Ok(None),
-        })
-    })
-    .await??
-    .ok_or_else(|| ApiError::not_found("no such application"))?;
+    let entries = read_visible(&state, &who, id.into_inner(), |c, app| Ok(repo::history(c, &app.id)?)).await?;
     let entries: Vec<HistoryEntry> = entries.into_iter().map(|h| HistoryEntry::new(h.seq, h.record)).collect();
     Ok(HttpResponse::Ok().json(entries))
 }

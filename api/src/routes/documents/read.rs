@@ -10,7 +10,7 @@ use crate::auth::Principal;
 use crate::documents as docs;
 use crate::error::ApiError;
 use crate::extract::ValidQuery;
-use crate::procedure::visibility;
+use crate::procedure::{read_visible, visibility};
 use crate::state::AppState;
 use crate::views::documents::{DocumentView, FileBytes};
 
@@ -31,16 +31,8 @@ pub async fn list_documents(
     who: Principal,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let scope = visibility(&who);
-    let id = id.into_inner();
-    let rows = web::block(move || {
-        state.db.read(|c| match apps::find_visible(c, &id, &scope)? {
-            Some(_) => repo::list_for_application(c, &id).map(Some),
-            None => Ok(None),
-        })
-    })
-    .await??
-    .ok_or_else(|| ApiError::not_found("no such application"))?;
+    let rows =
+        read_visible(&state, &who, id.into_inner(), |c, app| Ok(repo::list_for_application(c, &app.id)?)).await?;
     Ok(HttpResponse::Ok().json(rows.into_iter().map(DocumentView::from_meta).collect::<Vec<_>>()))
 }
 
