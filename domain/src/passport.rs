@@ -137,8 +137,9 @@ pub struct ComplaintTerm {
 
 /// The three complaint terms of the Law on public services, art. 25, in the order forwarding (3 working
 /// days from receipt), review by the provider (5 from registration), review by the review body (15 from
-/// registration).
-fn law_complaint_terms() -> [ComplaintTerm; 3] {
+/// registration), cited as an outside source. Prefer [`Passport::complaint_terms`], which takes a
+/// passport's own terms where its rules state them; this is for a complaint without a passport at hand.
+pub fn law_complaint_terms() -> [ComplaintTerm; 3] {
     let outside =
         |reference: &str| Citation::Outside { act: LAW_ON_PUBLIC_SERVICES_ART_25, reference: reference.into() };
     [

@@ -11,6 +11,11 @@
 //! can build a calendar from other data ([`BusinessCalendar::new`]) or replace one year
 //! ([`BusinessCalendar::with_year`]) when an admin records a new decree.
 //!
+//! **Channels.** Which hours a filing counts in depends on the channel it comes through ([`schedule`]:
+//! the State Corporation Monday to Saturday 09:00-20:00, the portal's next-working-day rule, the
+//! provider's office 09:00-18:30); `rules.yaml` gives the provider's working time (`working_hours`) and the
+//! hours order No 414 gives each channel in every service (`channel_hours`, [`BusinessCalendar::channel_schedule`]).
+//!
 //! **Years outside the data.** [`BusinessCalendar::day`] and everything built on it never fail: for a
 //! year without a data file they fall back to the rules only (weekends, fixed holidays, weekend
 //! transfers), with no Kurban Ait and no decree transfers, and say so with [`Coverage::RulesOnly`] on the
