@@ -3,25 +3,36 @@
 //!
 //! # What "within N days" means here
 //!
-//! - **Filing moment.** An application filed on a working day between 09:00 and 18:30 local time counts
-//!   from that moment; the lunch break (13:00-14:30) does not move a filing. One filed before 09:00
-//!   counts from 09:00 that day; one filed at or after 18:30, or on a weekend or holiday, is taken as filed
-//!   on the next working day at 09:00 (order No 414, "schedule" row of every service). 18:30:00 itself is
-//!   after hours. See [`effective_filing`].
+//! - **Per channel.** A filing counts from the moment the channel it came through accepts it, on that
+//!   channel's [`Schedule`] (order No 414, row 7 of every service): the State Corporation takes filings
+//!   Monday to Saturday 09:00-20:00, so one made there on a Saturday or at 19:00 counts from that day; the
+//!   provider's office takes them Monday to Friday 09:00-18:30; on the portal, a filing after working
+//!   hours (18:30), on a weekend or a holiday is accepted on the next working day at 09:00, one before
+//!   09:00 on a working day at 09:00 that day. A lunch break does not move a filing. An office takes no
+//!   filings outside its hours; one recorded then counts from the office's next opening. See
+//!   [`effective_filing_on`] and [`due_on`]. [`due`] and [`effective_filing`] apply the general rule
+//!   ([`Schedule::general`]: the portal's, on the provider's working time), as for a channel whose hours no
+//!   text states.
 //! - **The day of filing is not counted.** A term in days begins the day after the (effective) filing day
 //!   (Civil Code: a term defined by a period begins the day after the event). So 1 working day from a
-//!   Monday filing is Tuesday; 0 days is the filing day itself.
-//! - **The end of the last day is the end of its working day**, 18:30 local: the act is done at the
-//!   provider, and a term for an act in an organisation ends when its working hours end.
+//!   Monday filing is Tuesday, and from a Saturday filing at the State Corporation it is Monday; 0 days is
+//!   the filing day itself.
+//! - **The end of the last day is the end of the provider's working day**, 18:30 local: the act is done
+//!   at the provider, and a term for an act in an organisation ends when its working hours end.
 //!   [`Deadline::due_at`] is that moment in UTC (12:30 UTC in Almaty before 2024-03-01, 13:30 UTC after).
 //! - **Working days** (`working_days`): the N-th working day after the filing day; weekends, holidays,
-//!   observed and transferred days off are skipped, working Saturdays of a decree are counted.
+//!   observed and transferred days off are skipped, working Saturdays of a decree are counted. A
+//!   Saturday the State Corporation is open is not a working day of the provider and is not counted.
 //! - **Calendar days** (`calendar_days`): the filing day + N; if that last day is a day off, the term ends
 //!   on the next working day. **Months** and **years** (`months`, `years`): the same day N months (12·N
 //!   for years) later, or the month's last day if it has no such day, rolled forward the same way.
 //! - **Working minutes and hours** (`minutes`, `working_hours`): counted from the filing moment inside
-//!   09:00-13:00 and 14:30-18:30 of working days only; a term that runs out exactly at 13:00 or 18:30 ends
-//!   then. **Hours** (`hours`): astronomical hours from the effective filing moment, not moved.
+//!   the provider's working time (09:00-13:00 and 14:30-18:30) of working days only; a term that runs out
+//!   exactly at 13:00 or 18:30 ends then. **Hours** (`hours`): astronomical hours from the effective
+//!   filing moment, not moved.
+//! - **A term that excludes the day of issue** too ([`Term::excludes_issue_day`], "the days documents are
+//!   accepted and issued are not counted", 002:706-713): the result is due on the channel's next business
+//!   day after the term's last day ([`due_for`]).
 //! - **Counting back** ([`latest_working_day_before`]): the latest working day D with exactly N working days
 //!   in (D, end], i.e. a preliminary refusal "no later than 3 working days before the term ends" on Friday
 //!   goes out by Tuesday (Wednesday, Thursday, Friday remain).
@@ -31,20 +42,41 @@
 use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, NaiveDateTime, NaiveTime, Offset, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::calendar::{fmt_date, weekday_name, BusinessCalendar, Coverage, DayKind};
-use crate::passport::TermUnit;
-use crate::text::Lang;
+use crate::calendar::{fmt_date, weekday_name, BusinessCalendar, Coverage, DayHours, DayKind, Intake, Schedule};
+use crate::passport::{Channel, Term, TermUnit};
+use crate::text::{Lang, Text};
 
 /// Why a filing counts from a later moment than it was made.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "reason", rename_all = "snake_case")]
 pub enum FilingMove {
-    /// Before 09:00 on a working day: counts from 09:00 that day.
+    /// Before the channel opens (09:00) on a day it is open: counts from the opening that day.
     BeforeHours,
-    /// At or after 18:30: counts from the next working day at 09:00.
+    /// On the portal at or after the end of working hours (18:30): counts from the next working day at 09:00.
     AfterHours,
-    /// On a weekend or holiday: counts from the next working day at 09:00.
+    /// On the portal on a weekend or holiday: counts from the next working day at 09:00.
     DayOff { day: DayKind },
+    /// At an office after it closed (`closes`): taken at its next opening (it takes no filings then).
+    AfterChannelHours {
+        #[serde(with = "hhmm")]
+        closes: NaiveTime,
+    },
+    /// At an office on a day it is closed: taken at its next opening.
+    ChannelClosed { day: DayKind },
+}
+
+mod hhmm {
+    use chrono::NaiveTime;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(t: &NaiveTime, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&t.format("%H:%M").to_string())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveTime, D::Error> {
+        let s = String::deserialize(d)?;
+        NaiveTime::parse_from_str(&s, "%H:%M").map_err(serde::de::Error::custom)
+    }
 }
 
 /// A filing and the moment it counts from.
@@ -52,26 +84,50 @@ pub enum FilingMove {
 pub struct EffectiveFiling {
     pub filed_at: DateTime<Utc>,
     pub filed_local: NaiveDateTime,
-    /// Local moment the term counts from (the filing itself, or 09:00 of a working day).
+    /// Local moment the term counts from (the filing itself, or the opening of a later day).
     pub counted_from: NaiveDateTime,
     pub counted_from_utc: DateTime<Utc>,
     pub moved: Option<FilingMove>,
 }
 
-/// Applies the "filed after hours or on a day off counts from the next working day" rule.
+/// The general rule (see [`Schedule::general`]): a filing after hours or on a day off counts from the next
+/// working day.
 pub fn effective_filing(cal: &BusinessCalendar, filed_at: DateTime<Utc>) -> EffectiveFiling {
-    let wh = cal.working_hours();
+    effective_filing_on(cal, &Schedule::general(cal), filed_at)
+}
+
+/// The moment a filing through a channel with `schedule` counts from.
+pub fn effective_filing_on(cal: &BusinessCalendar, schedule: &Schedule, filed_at: DateTime<Utc>) -> EffectiveFiling {
     let local = cal.to_local(filed_at);
     let (date, time) = (local.date(), local.time());
-    let day = cal.day(date);
-    let (counted_from, moved) = if !day.working {
-        (cal.next_working_day(date).and_time(wh.start), Some(FilingMove::DayOff { day: day.kind }))
-    } else if time < wh.start {
-        (date.and_time(wh.start), Some(FilingMove::BeforeHours))
-    } else if time >= wh.end {
-        (cal.next_working_day(date).and_time(wh.start), Some(FilingMove::AfterHours))
-    } else {
-        (local, None)
+    let (counted_from, moved) = match &schedule.intake {
+        Intake::AroundTheClock { next_working_day: false } => (local, None),
+        Intake::AroundTheClock { next_working_day: true } => {
+            let wt = &schedule.working_time;
+            let day = cal.day(date);
+            if !day.working {
+                (cal.next_working_day(date).and_time(wt.start), Some(FilingMove::DayOff { day: day.kind }))
+            } else if time < wt.start {
+                (date.and_time(wt.start), Some(FilingMove::BeforeHours))
+            } else if time >= wt.end {
+                (cal.next_working_day(date).and_time(wt.start), Some(FilingMove::AfterHours))
+            } else {
+                (local, None)
+            }
+        }
+        Intake::Office { hours, .. } => {
+            if !schedule.is_open_day(cal, date) {
+                let next = schedule.next_business_day(cal, date).and_time(hours.start);
+                (next, Some(FilingMove::ChannelClosed { day: cal.day(date).kind }))
+            } else if time < hours.start {
+                (date.and_time(hours.start), Some(FilingMove::BeforeHours))
+            } else if time >= hours.end {
+                let next = schedule.next_business_day(cal, date).and_time(hours.start);
+                (next, Some(FilingMove::AfterChannelHours { closes: hours.end }))
+            } else {
+                (local, None)
+            }
+        }
     };
     let counted_from_utc = if moved.is_some() { cal.from_local(counted_from) } else { filed_at };
     EffectiveFiling { filed_at, filed_local: local, counted_from, counted_from_utc, moved }
@@ -81,18 +137,73 @@ pub fn effective_filing(cal: &BusinessCalendar, filed_at: DateTime<Utc>) -> Effe
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "step", rename_all = "snake_case")]
 pub enum Step {
-    Filed { at_local: NaiveDateTime, zone: String, utc_offset: String },
-    FilingMoved { from: NaiveDateTime, to: NaiveDateTime, why: FilingMove },
-    DayCounted { date: NaiveDate, n: u32, of: u32 },
-    DaySkipped { date: NaiveDate, why: DayKind },
-    CalendarDaysCounted { from: NaiveDate, days: u32, last_day: NaiveDate },
-    MonthsCounted { from: NaiveDate, months: u32, last_day: NaiveDate },
-    LastDayMoved { from: NaiveDate, to: NaiveDate },
-    MinutesCounted { date: NaiveDate, from: NaiveTime, to: NaiveTime, minutes: u32 },
-    LunchBreak { date: NaiveDate, from: NaiveTime, to: NaiveTime },
-    HoursAdded { from: NaiveDateTime, hours: u32, to: NaiveDateTime },
-    Due { at_local: NaiveDateTime, at_utc: DateTime<Utc> },
-    RulesOnly { year: i32 },
+    Filed {
+        at_local: NaiveDateTime,
+        zone: String,
+        utc_offset: String,
+    },
+    /// The channel the filing came through and its hours (`hours` in kk, ru and en), with their source.
+    ChannelHours {
+        channel: Channel,
+        hours: Text,
+        source: Option<String>,
+    },
+    FilingMoved {
+        from: NaiveDateTime,
+        to: NaiveDateTime,
+        why: FilingMove,
+    },
+    DayCounted {
+        date: NaiveDate,
+        n: u32,
+        of: u32,
+    },
+    DaySkipped {
+        date: NaiveDate,
+        why: DayKind,
+    },
+    CalendarDaysCounted {
+        from: NaiveDate,
+        days: u32,
+        last_day: NaiveDate,
+    },
+    MonthsCounted {
+        from: NaiveDate,
+        months: u32,
+        last_day: NaiveDate,
+    },
+    LastDayMoved {
+        from: NaiveDate,
+        to: NaiveDate,
+    },
+    MinutesCounted {
+        date: NaiveDate,
+        from: NaiveTime,
+        to: NaiveTime,
+        minutes: u32,
+    },
+    LunchBreak {
+        date: NaiveDate,
+        from: NaiveTime,
+        to: NaiveTime,
+    },
+    HoursAdded {
+        from: NaiveDateTime,
+        hours: u32,
+        to: NaiveDateTime,
+    },
+    /// The term excludes the day the result is issued too: it is issued on the next business day.
+    IssueDayExcluded {
+        last_day: NaiveDate,
+        issue_day: NaiveDate,
+    },
+    Due {
+        at_local: NaiveDateTime,
+        at_utc: DateTime<Utc>,
+    },
+    RulesOnly {
+        year: i32,
+    },
 }
 
 impl Step {
@@ -107,6 +218,14 @@ impl Step {
                 Ru => format!("Подано {} по местному времени ({zone}, UTC{utc_offset})", dt(*at_local)),
                 En => format!("Filed at {} local time ({zone}, UTC{utc_offset})", dt(*at_local)),
             },
+            Step::ChannelHours { hours, source, .. } => {
+                let src = source.as_deref().map(|s| format!(" ({s})")).unwrap_or_default();
+                match lang {
+                    Kk => format!("Қабылдау кестесі – {}{src}", hours.resolve(lang)),
+                    Ru => format!("График приёма – {}{src}", hours.resolve(lang)),
+                    En => format!("Hours of intake – {}{src}", hours.resolve(lang)),
+                }
+            }
             Step::FilingMoved { to, why, .. } => match (why, lang) {
                 (FilingMove::BeforeHours, Kk) => format!("Жұмыс уақыты басталғанға дейін берілді: мерзім {} бастап есептеледі", dt(*to)),
                 (FilingMove::BeforeHours, Ru) => format!("Подано до начала рабочего времени: срок считается с {}", dt(*to)),
@@ -134,6 +253,36 @@ impl Step {
                 ),
                 (FilingMove::DayOff { day }, En) => format!(
                     "Filed on a day off ({}): taken as filed on the next working day, {}",
+                    day.describe(lang),
+                    dt(*to)
+                ),
+                (FilingMove::AfterChannelHours { closes }, Kk) => format!(
+                    "Қабылдау {} аяқталғаннан кейін тіркелді: келесі ашылған кезде, {}, берілген болып есептеледі",
+                    t(*closes),
+                    dt(*to)
+                ),
+                (FilingMove::AfterChannelHours { closes }, Ru) => format!(
+                    "Зарегистрировано после окончания приёма в {}: считается поданным при следующем открытии, {}",
+                    t(*closes),
+                    dt(*to)
+                ),
+                (FilingMove::AfterChannelHours { closes }, En) => format!(
+                    "Recorded after the channel closed at {}: taken as filed when it next opens, {}",
+                    t(*closes),
+                    dt(*to)
+                ),
+                (FilingMove::ChannelClosed { day }, Kk) => format!(
+                    "Қабылдау жұмыс істемейтін күні тіркелді ({}): келесі ашылған кезде, {}, берілген болып есептеледі",
+                    day.describe(lang),
+                    dt(*to)
+                ),
+                (FilingMove::ChannelClosed { day }, Ru) => format!(
+                    "Зарегистрировано в день, когда приём закрыт ({}): считается поданным при следующем открытии, {}",
+                    day.describe(lang),
+                    dt(*to)
+                ),
+                (FilingMove::ChannelClosed { day }, En) => format!(
+                    "Recorded on a day the channel is closed ({}): taken as filed when it next opens, {}",
                     day.describe(lang),
                     dt(*to)
                 ),
@@ -178,6 +327,23 @@ impl Step {
                 Ru => format!("{hours} ч с {}: {}", dt(*from), dt(*to)),
                 En => format!("{hours} hours from {}: {}", dt(*from), dt(*to)),
             },
+            Step::IssueDayExcluded { last_day, issue_day } => match lang {
+                Kk => format!(
+                    "Нәтиже беру күні мерзімге енбейді: {} кейін, {} беріледі",
+                    d(*last_day),
+                    d(*issue_day)
+                ),
+                Ru => format!(
+                    "День выдачи в срок не входит: после {} результат выдаётся {}",
+                    d(*last_day),
+                    d(*issue_day)
+                ),
+                En => format!(
+                    "The day of issue is not counted either: after {} the result is issued on {}",
+                    d(*last_day),
+                    d(*issue_day)
+                ),
+            },
             Step::Due { at_local, at_utc } => {
                 let utc = at_utc.format("%Y-%m-%d %H:%M");
                 match lang {
@@ -220,21 +386,59 @@ impl Deadline {
     }
 }
 
-/// The deadline of a term of `value` `unit`s for an application filed at `filed_at`.
+/// The deadline of a term of `value` `unit`s for an application filed at `filed_at`, on the general rule
+/// ([`Schedule::general`]; the behaviour before schedules were per channel). Prefer [`due_on`] with the
+/// schedule of the channel the application came through.
 pub fn due(cal: &BusinessCalendar, filed_at: DateTime<Utc>, value: u32, unit: TermUnit) -> Deadline {
-    let filing = effective_filing(cal, filed_at);
+    due_on(cal, &Schedule::general(cal), filed_at, value, unit)
+}
+
+/// The deadline of a term of `value` `unit`s for an application filed at `filed_at` through a channel with
+/// `schedule` (see [`crate::passport::Passport::schedule`]).
+pub fn due_on(
+    cal: &BusinessCalendar,
+    schedule: &Schedule,
+    filed_at: DateTime<Utc>,
+    value: u32,
+    unit: TermUnit,
+) -> Deadline {
+    compute(cal, schedule, filed_at, value, unit, false)
+}
+
+/// The deadline of a passport `term` for an application filed at `filed_at` through a channel with
+/// `schedule`: [`due_on`] with the term's value and unit, and, for a term that excludes the day of issue
+/// too ([`Term::excludes_issue_day`]), the result due on the channel's next business day after the term's
+/// last day.
+pub fn due_for(cal: &BusinessCalendar, schedule: &Schedule, filed_at: DateTime<Utc>, term: &Term) -> Deadline {
+    compute(cal, schedule, filed_at, term.value, term.unit, term.excludes_issue_day)
+}
+
+fn compute(
+    cal: &BusinessCalendar,
+    schedule: &Schedule,
+    filed_at: DateTime<Utc>,
+    value: u32,
+    unit: TermUnit,
+    excludes_issue_day: bool,
+) -> Deadline {
+    let filing = effective_filing_on(cal, schedule, filed_at);
     let offset = filed_at.with_timezone(&cal.zone()).offset().fix();
     let mut steps = vec![Step::Filed {
         at_local: filing.filed_local,
         zone: cal.zone().name().to_string(),
         utc_offset: offset.to_string(),
     }];
+    if let Some(channel) = schedule.channel {
+        let hours = Text::new(&schedule.describe(Lang::Kk), &schedule.describe(Lang::Ru), &schedule.describe(Lang::En));
+        steps.push(Step::ChannelHours { channel, hours, source: schedule.source.clone() });
+    }
     if let Some(why) = &filing.moved {
         steps.push(Step::FilingMoved { from: filing.filed_local, to: filing.counted_from, why: why.clone() });
     }
     let start = filing.counted_from;
-    let end_of_day = cal.working_hours().end;
-    let due_local = match unit {
+    let wt = &schedule.working_time;
+    let end_of_day = wt.end;
+    let mut due_local = match unit {
         TermUnit::WorkingDays => add_working_days_explained(cal, start.date(), value, &mut steps).and_time(end_of_day),
         TermUnit::CalendarDays => {
             let last = start.date() + Duration::days(i64::from(value));
@@ -247,17 +451,24 @@ pub fn due(cal: &BusinessCalendar, filed_at: DateTime<Utc>, value: u32, unit: Te
             steps.push(Step::MonthsCounted { from: start.date(), months, last_day: last });
             roll_to_working_day(cal, last, &mut steps).and_time(end_of_day)
         }
-        TermUnit::Minutes => add_working_minutes_explained(cal, start, value, &mut steps),
+        TermUnit::Minutes => add_working_minutes_explained(cal, wt, start, value, &mut steps),
         // Counter steps of the 2012 regulations are set in seconds; a due moment is kept to the
         // minute, so a part-minute counts as a whole one (never earlier than the law allows).
-        TermUnit::Seconds => add_working_minutes_explained(cal, start, value.div_ceil(60), &mut steps),
-        TermUnit::WorkingHours => add_working_minutes_explained(cal, start, value.saturating_mul(60), &mut steps),
+        TermUnit::Seconds => add_working_minutes_explained(cal, wt, start, value.div_ceil(60), &mut steps),
+        TermUnit::WorkingHours => add_working_minutes_explained(cal, wt, start, value.saturating_mul(60), &mut steps),
         TermUnit::Hours => {
             let to = cal.to_local(filing.counted_from_utc + Duration::hours(i64::from(value)));
             steps.push(Step::HoursAdded { from: start, hours: value, to });
             to
         }
     };
+    let day_unit = matches!(unit, TermUnit::WorkingDays | TermUnit::CalendarDays | TermUnit::Months | TermUnit::Years);
+    if excludes_issue_day && day_unit {
+        let last_day = due_local.date();
+        let issue_day = schedule.next_business_day(cal, last_day);
+        steps.push(Step::IssueDayExcluded { last_day, issue_day });
+        due_local = issue_day.and_time(schedule.closes());
+    }
     let due_at = match unit {
         TermUnit::Hours => filing.counted_from_utc + Duration::hours(i64::from(value)),
         _ => cal.from_local(due_local),
@@ -363,23 +574,23 @@ fn roll_to_working_day(cal: &BusinessCalendar, last: NaiveDate, steps: &mut Vec<
     to
 }
 
-/// Adds `minutes` of working time (office hours of working days, lunch excluded) to `start`.
+/// Adds `minutes` of working time (`wt` on working days, lunch excluded) to `start`.
 fn add_working_minutes_explained(
     cal: &BusinessCalendar,
+    wt: &DayHours,
     start: NaiveDateTime,
     minutes: u32,
     steps: &mut Vec<Step>,
 ) -> NaiveDateTime {
-    let wh = cal.working_hours().clone();
-    let segments = [(wh.start, wh.lunch_start), (wh.lunch_end, wh.end)];
+    let segments = wt.segments();
     let (mut day, mut t) = (start.date(), start.time());
-    if !cal.is_working_day(day) || t >= wh.end {
+    if !cal.is_working_day(day) || t >= wt.end {
         day = next_working_day_explained(cal, day, steps);
-        t = wh.start;
+        t = wt.start;
     }
     let mut left = i64::from(minutes);
     if left == 0 {
-        return day.and_time(t.max(wh.start));
+        return day.and_time(t.max(wt.start));
     }
     loop {
         for (i, (a, b)) in segments.iter().copied().enumerate() {
@@ -387,8 +598,8 @@ fn add_working_minutes_explained(
                 continue;
             }
             let from = t.max(a);
-            if i == 1 && wh.is_lunch(t) {
-                steps.push(Step::LunchBreak { date: day, from: wh.lunch_start, to: wh.lunch_end });
+            if let (true, Some((l0, l1))) = (i > 0 && wt.is_lunch(t), wt.lunch) {
+                steps.push(Step::LunchBreak { date: day, from: l0, to: l1 });
             }
             let available = (b - from).num_minutes();
             if left <= available {
@@ -401,7 +612,7 @@ fn add_working_minutes_explained(
             t = b;
         }
         day = next_working_day_explained(cal, day, steps);
-        t = wh.start;
+        t = wt.start;
     }
 }
 
@@ -409,6 +620,8 @@ fn add_working_minutes_explained(
 mod tests {
     use super::*;
     use crate::calendar::DecreeKind;
+    use crate::catalog::Catalog;
+    use crate::passport::Passport;
     use proptest::prelude::*;
 
     fn cal() -> &'static BusinessCalendar {
@@ -636,6 +849,205 @@ mod tests {
         assert_eq!(due(cal(), almaty(2027, 3, 1, 10, 0), 10, TermUnit::WorkingDays).coverage, Coverage::Data);
     }
 
+    // ---- Per-channel schedules (order No 414, row 7 of each service). The passport used is "permission for
+    // a parent deprived of parental rights to meet the child": 5 working days from filing (004:3620-3626),
+    // at the provider (Monday to Friday 09:00-18:30, lunch 13:00-14:30, 004:3680-3686) or at the State
+    // Corporation (Monday to Saturday 09:00-20:00, no lunch, 004:3687-3693). In November 2026 no day is a
+    // holiday, so the working days are the weekdays.
+
+    fn passport(key: &str) -> &'static Passport {
+        let s = Catalog::builtin().service(key).unwrap();
+        s.versions.last().unwrap()
+    }
+
+    fn meeting(channel: Channel) -> Schedule {
+        passport("deprived_parent_meeting_permission").schedule(channel, cal())
+    }
+
+    fn counted(d: &Deadline) -> Vec<NaiveDate> {
+        d.steps.iter().filter_map(|s| if let Step::DayCounted { date, .. } = s { Some(*date) } else { None }).collect()
+    }
+
+    #[test]
+    fn a_saturday_filing_at_the_state_corporation_counts_from_that_saturday() {
+        // Saturday 21 November 2026, 10:00: the State Corporation is open (004:3687-3693), so the filing day
+        // is the Saturday; it is not counted, and Saturday is no working day of the provider: Monday 23 to
+        // Friday 27 November are the 5 working days. Due Friday 27 November 2026, 18:30.
+        let sc = meeting(Channel::StateCorporation);
+        assert_eq!(sc.origin, crate::calendar::ScheduleOrigin::Passport);
+        let d = due_on(cal(), &sc, almaty(2026, 11, 21, 10, 0), 5, TermUnit::WorkingDays);
+        assert_eq!(d.counted_from, local(2026, 11, 21, 10, 0));
+        assert!(!d.steps.iter().any(|s| matches!(s, Step::FilingMoved { .. })));
+        assert_eq!(counted(&d), (23..=27).map(|day| date(2026, 11, day)).collect::<Vec<_>>());
+        assert_eq!(d.due_local, local(2026, 11, 27, 18, 30));
+        assert_eq!(d.due_at, utc("2026-11-27T13:30:00Z"));
+        // The general rule (the one rule applied to every channel before) moved it to Monday: due 30 November.
+        assert_eq!(due(cal(), almaty(2026, 11, 21, 10, 0), 5, TermUnit::WorkingDays).due_date, date(2026, 11, 30));
+    }
+
+    #[test]
+    fn the_state_corporation_at_19_00_counts_from_that_day() {
+        // Wednesday 18 November 2026, 19:00: inside 09:00-20:00 (004:3687-3693). 5 working days: 19, 20, 23,
+        // 24, 25 November; due Wednesday 25 November 18:30. At the provider's office or on the portal the same
+        // moment is after 18:30 and counts from Thursday 19 November: due Thursday 26 November.
+        let at = almaty(2026, 11, 18, 19, 0);
+        let sc = due_on(cal(), &meeting(Channel::StateCorporation), at, 5, TermUnit::WorkingDays);
+        assert_eq!(sc.counted_from, local(2026, 11, 18, 19, 0));
+        assert_eq!(sc.due_date, date(2026, 11, 25));
+        let office = due_on(cal(), &meeting(Channel::ProviderOffice), at, 5, TermUnit::WorkingDays);
+        assert_eq!(office.counted_from, local(2026, 11, 19, 9, 0));
+        assert!(office
+            .steps
+            .iter()
+            .any(|s| matches!(s, Step::FilingMoved { why: FilingMove::AfterChannelHours { .. }, .. })));
+        assert_eq!(office.due_date, date(2026, 11, 26));
+        // 18:30 at the State Corporation is still open; 20:00 is closed, 19:59 is not.
+        let f = |h, m| effective_filing_on(cal(), &meeting(Channel::StateCorporation), almaty(2026, 11, 18, h, m));
+        assert_eq!(f(18, 30).moved, None);
+        assert_eq!(f(19, 59).moved, None);
+        assert_eq!(
+            f(20, 0).moved,
+            Some(FilingMove::AfterChannelHours { closes: NaiveTime::from_hms_opt(20, 0, 0).unwrap() })
+        );
+        // No lunch break at the State Corporation, and a lunch break never moves a filing anyway.
+        assert_eq!(f(13, 30).moved, None);
+    }
+
+    #[test]
+    fn the_state_corporation_after_hours_and_on_sundays_and_holidays_takes_it_at_its_next_opening() {
+        let sc = meeting(Channel::StateCorporation);
+        // Friday 20 November 2026 at 20:30: closed; it next opens Saturday 21 November at 09:00.
+        let f = effective_filing_on(cal(), &sc, almaty(2026, 11, 20, 20, 30));
+        assert_eq!(f.counted_from, local(2026, 11, 21, 9, 0));
+        assert_eq!(
+            due_on(cal(), &sc, almaty(2026, 11, 20, 20, 30), 5, TermUnit::WorkingDays).due_date,
+            date(2026, 11, 27)
+        );
+        // Sunday 22 November: closed (004:3687-3693 "except Sundays"); Monday 09:00.
+        let f = effective_filing_on(cal(), &sc, almaty(2026, 11, 22, 11, 0));
+        assert_eq!(f.counted_from, local(2026, 11, 23, 9, 0));
+        assert!(matches!(f.moved, Some(FilingMove::ChannelClosed { day: DayKind::Weekend })));
+        // Saturday 2 January 2027 is New Year (closed), Monday 4 January its day off: Tuesday 5 January.
+        let f = effective_filing_on(cal(), &sc, almaty(2027, 1, 2, 10, 0));
+        assert_eq!(f.counted_from, local(2027, 1, 5, 9, 0));
+        // Before 09:00 on a Saturday: from 09:00 that Saturday.
+        let f = effective_filing_on(cal(), &sc, almaty(2026, 11, 21, 8, 15));
+        assert_eq!((f.moved, f.counted_from), (Some(FilingMove::BeforeHours), local(2026, 11, 21, 9, 0)));
+    }
+
+    #[test]
+    fn the_portal_after_hours_counts_from_the_next_working_day() {
+        // Guardianship establishment, 19 working days (004:2425-2429), portal sub-row 004:2511-2523: filed
+        // Wednesday 18 November 2026 at 18:45, accepted Thursday 19 November 09:00.
+        let portal = passport("guardianship_establishment").schedule(Channel::Portal, cal());
+        assert_eq!(portal.intake, Intake::AroundTheClock { next_working_day: true });
+        let d = due_on(cal(), &portal, almaty(2026, 11, 18, 18, 45), 5, TermUnit::WorkingDays);
+        assert_eq!(d.counted_from, local(2026, 11, 19, 9, 0));
+        assert!(d.steps.iter().any(|s| matches!(s, Step::FilingMoved { why: FilingMove::AfterHours, .. })));
+        assert_eq!(d.due_date, date(2026, 11, 26));
+        // On a Saturday the portal takes it, but counts it from Monday; the State Corporation from Saturday.
+        let sat = almaty(2026, 11, 21, 10, 0);
+        assert_eq!(due_on(cal(), &portal, sat, 19, TermUnit::WorkingDays).counted_from, local(2026, 11, 23, 9, 0));
+        let sc = passport("guardianship_establishment").schedule(Channel::StateCorporation, cal());
+        let (p, s) = (
+            due_on(cal(), &portal, sat, 19, TermUnit::WorkingDays),
+            due_on(cal(), &sc, sat, 19, TermUnit::WorkingDays),
+        );
+        // 19 working days from Saturday 21 November: 23-27 Nov, 30 Nov-4 Dec, 7-11 Dec, then 14, 15, 17 and
+        // 18 December (16 December is Independence Day): due Friday 18 December; from Monday: 21 December.
+        assert_eq!(s.due_date, date(2026, 12, 18));
+        assert_eq!(p.due_date, date(2026, 12, 21));
+    }
+
+    #[test]
+    fn the_provider_office_keeps_its_own_hours() {
+        // Child opinion decision (only at the provider, 004:5227-5242), 10 working days (004:5181-5186).
+        let office = passport("child_opinion_decision").schedule(Channel::ProviderOffice, cal());
+        let hours = DayHours::new(
+            NaiveTime::from_hms_opt(9, 0, 0).unwrap(),
+            NaiveTime::from_hms_opt(18, 30, 0).unwrap(),
+            Some((NaiveTime::from_hms_opt(13, 0, 0).unwrap(), NaiveTime::from_hms_opt(14, 30, 0).unwrap())),
+        )
+        .unwrap();
+        assert_eq!(office.intake, Intake::Office { hours, saturdays: false });
+        // Filed Friday 20 November 2026 at 17:00: counts that day; due Friday 4 December 18:30.
+        let d = due_on(cal(), &office, almaty(2026, 11, 20, 17, 0), 10, TermUnit::WorkingDays);
+        assert_eq!(d.counted_from, local(2026, 11, 20, 17, 0));
+        assert_eq!(d.due_local, local(2026, 12, 4, 18, 30));
+        // On a Saturday the office is closed: Monday 23 November 09:00, due Monday 7 December.
+        let d = due_on(cal(), &office, almaty(2026, 11, 21, 10, 0), 10, TermUnit::WorkingDays);
+        assert_eq!(d.counted_from, local(2026, 11, 23, 9, 0));
+        assert_eq!(d.due_date, date(2026, 12, 7));
+        // The lunch break does not move a filing.
+        assert_eq!(effective_filing_on(cal(), &office, almaty(2026, 11, 20, 13, 40)).moved, None);
+    }
+
+    #[test]
+    fn working_minutes_count_in_the_providers_time_whatever_the_channel() {
+        // 30 working minutes from a State Corporation filing at 19:00: the filing counts that day, the
+        // minutes from the provider's next working time, Thursday 09:00-09:30.
+        let d = due_on(cal(), &meeting(Channel::StateCorporation), almaty(2026, 11, 18, 19, 0), 30, TermUnit::Minutes);
+        assert_eq!(d.counted_from, local(2026, 11, 18, 19, 0));
+        assert_eq!(d.due_local, local(2026, 11, 19, 9, 30));
+    }
+
+    #[test]
+    fn the_unemployed_certificate_excludes_the_day_of_issue_too() {
+        // Shal akyn 2012, through the CSC: 3 working days, "the days documents are accepted and issued are
+        // not counted in the service term" (002:706-713). Filed Monday 11 February 2013: Tuesday 12 to
+        // Thursday 14 are the 3 days, Friday 15 February is the day of issue. The 2012 regulation states no
+        // hours, so the general rule applies.
+        let p = Catalog::builtin().service("unemployed_citizen_certificate").unwrap().versions[0].clone();
+        let term = p.service_term(Channel::StateCorporation, None).unwrap();
+        assert!(term.excludes_issue_day);
+        let schedule = p.schedule(Channel::StateCorporation, cal());
+        assert_eq!(schedule.origin, crate::calendar::ScheduleOrigin::General);
+        let d = due_for(cal(), &schedule, almaty(2013, 2, 11, 10, 0), term);
+        assert_eq!(counted(&d), vec![date(2013, 2, 12), date(2013, 2, 13), date(2013, 2, 14)]);
+        assert!(d.steps.iter().any(|s| matches!(s, Step::IssueDayExcluded { last_day, issue_day } if *last_day == date(2013, 2, 14) && *issue_day == date(2013, 2, 15))));
+        assert_eq!(d.due_local, local(2013, 2, 15, 18, 30));
+        // Filed on Thursday 14 February: 15, 18, 19 February, issued Wednesday 20 February.
+        assert_eq!(due_for(cal(), &schedule, almaty(2013, 2, 14, 10, 0), term).due_date, date(2013, 2, 20));
+        // Without the flag the same value ends a day earlier.
+        assert_eq!(
+            due_on(cal(), &schedule, almaty(2013, 2, 11, 10, 0), 3, TermUnit::WorkingDays).due_date,
+            date(2013, 2, 14)
+        );
+    }
+
+    #[test]
+    fn a_channel_deadline_explains_its_hours_in_three_languages() {
+        let d =
+            due_on(cal(), &meeting(Channel::StateCorporation), almaty(2026, 11, 21, 10, 0), 5, TermUnit::WorkingDays);
+        assert!(
+            matches!(&d.steps[1], Step::ChannelHours { channel: Channel::StateCorporation, source: Some(s), .. } if s.starts_with("004:3687"))
+        );
+        assert_eq!(
+            d.explain(Lang::En)[1],
+            "Hours of intake – State Corporation: Monday to Saturday 09:00-20:00, no lunch break, except Sundays and holidays (004:3687-3700 | Order 414, Appendix 13, row 7, subparagraph 2)"
+        );
+        assert!(d.explain(Lang::Ru)[1].starts_with("График приёма – Государственная корпорация"));
+        assert!(d.explain(Lang::Kk)[1].starts_with("Қабылдау кестесі – Мемлекеттік корпорация"));
+        // `due` (no channel) keeps the old explanation: no such step.
+        assert!(!due(cal(), almaty(2026, 11, 21, 10, 0), 5, TermUnit::WorkingDays)
+            .steps
+            .iter()
+            .any(|s| matches!(s, Step::ChannelHours { .. })));
+    }
+
+    #[test]
+    fn a_channel_without_a_service_uses_the_hours_order_414_gives_it() {
+        let sc = cal().channel_schedule(Channel::StateCorporation);
+        assert_eq!(sc.origin, crate::calendar::ScheduleOrigin::CalendarRules);
+        assert_eq!(sc.intake, meeting(Channel::StateCorporation).intake);
+        assert_eq!(
+            due_on(cal(), &sc, almaty(2026, 11, 21, 10, 0), 5, TermUnit::WorkingDays).due_date,
+            date(2026, 11, 27)
+        );
+        let portal = cal().channel_schedule(Channel::Portal);
+        assert_eq!(portal.intake, Intake::AroundTheClock { next_working_day: true });
+    }
+
     fn any_date() -> impl Strategy<Value = NaiveDate> {
         (0i64..5800).prop_map(|o| date(2012, 1, 1) + Duration::days(o))
     }
@@ -695,6 +1107,28 @@ mod tests {
             prop_assert!(wh.start < t && t <= wh.end && !(wh.lunch_start < t && t <= wh.lunch_end), "{}", d.due_local);
             let counted: u32 = d.steps.iter().map(|s| if let Step::MinutesCounted { minutes, .. } = s { *minutes } else { 0 }).sum();
             prop_assert_eq!(counted, minutes);
+        }
+
+        #[test]
+        fn a_filing_counts_from_a_moment_its_channel_is_open_and_never_earlier(filed in any_moment(), c in 0usize..4) {
+            let channel = Channel::ALL[c];
+            let s = passport("school_camp_referral").schedule(channel, cal());
+            let f = effective_filing_on(cal(), &s, filed);
+            prop_assert!(f.counted_from_utc >= f.filed_at);
+            match &s.intake {
+                Intake::Office { hours, .. } => {
+                    prop_assert!(s.is_open_day(cal(), f.counted_from.date()));
+                    prop_assert!(hours.is_open(f.counted_from.time()));
+                }
+                Intake::AroundTheClock { .. } => {
+                    prop_assert!(cal().is_working_day(f.counted_from.date()));
+                    prop_assert!(s.working_time.is_open(f.counted_from.time()));
+                }
+            }
+            // A State Corporation filing never counts from later than the same one on the portal.
+            let portal = passport("school_camp_referral").schedule(Channel::Portal, cal());
+            let sc = passport("school_camp_referral").schedule(Channel::StateCorporation, cal());
+            prop_assert!(due_on(cal(), &sc, filed, 5, TermUnit::WorkingDays).due_at <= due_on(cal(), &portal, filed, 5, TermUnit::WorkingDays).due_at);
         }
 
         #[test]

@@ -9,6 +9,8 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+use crate::calendar::schedule::office_hours_of;
+use crate::calendar::{BusinessCalendar, DayHours, Schedule, ScheduleOrigin};
 use crate::text::{Lang, Text};
 
 /// Where in the law a value comes from: `"004:2431-2440 | Appendix 6, row 3"` in the data files.
@@ -65,6 +67,107 @@ impl<'de> Deserialize<'de> for Source {
         let s = String::deserialize(d)?;
         Source::parse(&s).map_err(serde::de::Error::custom)
     }
+}
+
+/// An act that is not among the seed texts, cited by name and article: it has no seed lines, so it is
+/// never written as a [`Source`] (and never as the lines of another act that repeats it for one service).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct OutsideSource {
+    /// Stable id, e.g. `law_on_public_services_art_25`.
+    pub id: &'static str,
+    /// The act as it is cited.
+    pub act: &'static str,
+    /// The article (and paragraph) relied on.
+    pub article: &'static str,
+    /// The act's document code on adilet.zan.kz.
+    pub adilet: &'static str,
+}
+
+impl fmt::Display for OutsideSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "outside the seeds: {}, {} (adilet {})", self.act, self.article, self.adilet)
+    }
+}
+
+/// The Law on public services, article 25 (review of complaints): the complaint terms of every service
+/// whose own rules do not state them. Of the seeds, only paragraph 38 of the adoption-agency
+/// accreditation rules repeats them (004:169-192); the law itself is not among the seeds.
+pub const LAW_ON_PUBLIC_SERVICES_ART_25: OutsideSource = OutsideSource {
+    id: "law_on_public_services_art_25",
+    act: "Law of the Republic of Kazakhstan of 15 April 2013 No 88-V \"On public services\"",
+    article: "article 25 (review of complaints)",
+    adilet: "Z1300000088",
+};
+
+/// Where a value comes from: lines of a seed text, or an act outside the seeds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Citation {
+    Seed { source: Source },
+    Outside { act: OutsideSource, reference: String },
+}
+
+impl Citation {
+    pub fn is_outside(&self) -> bool {
+        matches!(self, Citation::Outside { .. })
+    }
+}
+
+impl fmt::Display for Citation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Citation::Seed { source } => write!(f, "{source}"),
+            Citation::Outside { act, reference } => write!(f, "{act}: {reference}"),
+        }
+    }
+}
+
+/// A complaint term as it applies to an application: from the passport when its rules state it, else
+/// from the Law on public services (art. 25) as an outside source.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ComplaintTerm {
+    /// `complaint_forwarding`, `complaint_review_provider` or `complaint_review_body`.
+    pub code: &'static str,
+    pub stage: Stage,
+    pub value: u32,
+    pub unit: TermUnit,
+    pub starts: TermStart,
+    pub citation: Citation,
+}
+
+/// The three complaint terms of the Law on public services, art. 25, in the order forwarding (3 working
+/// days from receipt), review by the provider (5 from registration), review by the review body (15 from
+/// registration), cited as an outside source. Prefer [`Passport::complaint_terms`], which takes a
+/// passport's own terms where its rules state them; this is for a complaint without a passport at hand.
+pub fn law_complaint_terms() -> [ComplaintTerm; 3] {
+    let outside =
+        |reference: &str| Citation::Outside { act: LAW_ON_PUBLIC_SERVICES_ART_25, reference: reference.into() };
+    [
+        ComplaintTerm {
+            code: "complaint_forwarding",
+            stage: Stage::ComplaintForwarding,
+            value: 3,
+            unit: TermUnit::WorkingDays,
+            starts: TermStart::ComplaintRegistered,
+            citation: outside("the provider forwards a complaint it does not fully satisfy to the review body no later than 3 working days from its receipt"),
+        },
+        ComplaintTerm {
+            code: "complaint_review_provider",
+            stage: Stage::ComplaintReviewProvider,
+            value: 5,
+            unit: TermUnit::WorkingDays,
+            starts: TermStart::ComplaintRegistered,
+            citation: outside("paragraph 2: a complaint to the provider is reviewed within 5 working days of its registration"),
+        },
+        ComplaintTerm {
+            code: "complaint_review_body",
+            stage: Stage::ComplaintReviewBody,
+            value: 15,
+            unit: TermUnit::WorkingDays,
+            starts: TermStart::ComplaintRegistered,
+            citation: outside("a complaint to the authorised body for the quality of state services is reviewed within 15 working days of its registration"),
+        },
+    ]
 }
 
 /// How an application reaches the provider (мемлекеттік қызметті ұсыну тәсілдері).
@@ -168,20 +271,21 @@ pub enum Stage {
     Other,
 }
 
-/// The event from which a term is counted.
+/// The event from which a term is counted: the one the text names (the catalog test
+/// `every_term_starts_at_the_event_its_text_names` checks each term against its words).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TermStart {
-    /// Filing: documents handed over at a counter or the application sent on the portal. After-hours,
-    /// weekend and holiday filings count from the next working day.
+    /// Filing: documents handed over at a counter or the application sent on the portal, counted on the
+    /// channel's schedule (`Passport::schedule`, `deadline::due_on`).
     Filing,
     /// The provider's receipt of the file (e.g. from the State Corporation).
     ReceiptByProvider,
-    /// The end of the previous stage.
+    /// The end of the previous stage (the previous action of a table, or of a numbered list of actions).
     PreviousStage,
     /// The receipt of a request by another state body.
     RequestReceived,
-    /// The decision being taken.
+    /// The decision being taken (or the result signed or issued, as the text words it).
     Decision,
     /// The hearing being held.
     Hearing,
@@ -193,10 +297,53 @@ pub enum TermStart {
     ServiceTermEnd,
     /// The expiry of a previously granted status (e.g. accreditation), counted backwards.
     ExpiryOfStatus,
-    /// The interview (conversation) with the child whose opinion is sought.
+    /// The interview (conversation) with the child whose opinion is sought ("кәмелетке толмаған адаммен
+    /// әңгімелесу өткізгеннен кейін", 004:784-788): a stage event the provider records with its date.
     Interview,
-    /// The child's placement in the family (e.g. the guardian's training within a year of it).
+    /// The child's being taken into the family ("баланы отбасына тәрбиелеуге қабылдаған кезден бастап",
+    /// 004:2807-2810, 004:3358-3375): a stage event recorded with its date, after the decision.
     Placement,
+}
+
+impl TermStart {
+    /// Every start, in declaration order (a test checks each is used by some term of the catalog).
+    pub const ALL: [TermStart; 12] = [
+        TermStart::Filing,
+        TermStart::ReceiptByProvider,
+        TermStart::PreviousStage,
+        TermStart::RequestReceived,
+        TermStart::Decision,
+        TermStart::Hearing,
+        TermStart::Arrival,
+        TermStart::ComplaintRegistered,
+        TermStart::ServiceTermEnd,
+        TermStart::ExpiryOfStatus,
+        TermStart::Interview,
+        TermStart::Placement,
+    ];
+
+    /// The wire code (`filing`, `interview`, ...).
+    pub fn code(self) -> &'static str {
+        match self {
+            TermStart::Filing => "filing",
+            TermStart::ReceiptByProvider => "receipt_by_provider",
+            TermStart::PreviousStage => "previous_stage",
+            TermStart::RequestReceived => "request_received",
+            TermStart::Decision => "decision",
+            TermStart::Hearing => "hearing",
+            TermStart::Arrival => "arrival",
+            TermStart::ComplaintRegistered => "complaint_registered",
+            TermStart::ServiceTermEnd => "service_term_end",
+            TermStart::ExpiryOfStatus => "expiry_of_status",
+            TermStart::Interview => "interview",
+            TermStart::Placement => "placement",
+        }
+    }
+
+    /// Counted backwards from the event rather than forwards.
+    pub fn counts_back(self) -> bool {
+        matches!(self, TermStart::ServiceTermEnd | TermStart::ExpiryOfStatus)
+    }
 }
 
 /// A time limit the law sets.
@@ -219,6 +366,11 @@ pub struct Term {
     /// limits, an analogy with another channel); `description` and an open question say how.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub derived: bool,
+    /// The day the result is issued is not counted in the term either ("құжаттарды қабылдау және беру
+    /// күндері мемлекеттік қызмет көрсету мерзіміне енбейді", 002:706-713): the result is due on the
+    /// channel's next business day after the term's last day (`deadline::due_for`). Day units only.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub excludes_issue_day: bool,
     pub description: Text,
     pub source: Source,
 }
@@ -784,6 +936,49 @@ impl Passport {
 
     pub fn is_fully_automated(&self) -> bool {
         self.automation.level == AutomationLevel::FullyAutomated
+    }
+
+    /// The schedule of `channel` as this passport states it (its `schedule` row for the channel), with the
+    /// provider's working time (its `provider_office` row, else the calendar's). A channel without a row
+    /// (the 2012-2016 regulations state no hours) gets the general rule, `origin: general`. This is what a
+    /// filing through `channel` is counted on: `deadline::due_for(cal, &p.schedule(channel, cal), ...)`.
+    pub fn schedule(&self, channel: Channel, cal: &BusinessCalendar) -> Schedule {
+        let working_time = self
+            .schedule
+            .iter()
+            .find(|h| h.channel == Channel::ProviderOffice && !h.around_the_clock)
+            .and_then(|h| office_hours_of(h).ok())
+            .unwrap_or_else(|| DayHours::from(cal.working_hours()));
+        self.schedule
+            .iter()
+            .find(|h| h.channel == channel)
+            .and_then(|h| Schedule::from_row(h, working_time, ScheduleOrigin::Passport).ok())
+            .unwrap_or_else(|| Schedule { channel: Some(channel), working_time, ..Schedule::general(cal) })
+    }
+
+    /// The complaint terms for an application through `channel` (forwarding, review by the provider, review
+    /// by the review body): the passport's own `complaint_*` terms where its rules state them (the adoption
+    /// agency accreditation, 004:169-192), else the Law on public services, art. 25, cited as an outside
+    /// source ([`LAW_ON_PUBLIC_SERVICES_ART_25`]).
+    pub fn complaint_terms(&self, channel: Channel, subtype: Option<&str>) -> [ComplaintTerm; 3] {
+        law_complaint_terms().map(|law| match self.terms_for(law.stage, channel, subtype).next() {
+            Some(t) => ComplaintTerm {
+                code: law.code,
+                stage: t.stage,
+                value: t.value,
+                unit: t.unit,
+                starts: t.starts,
+                citation: Citation::Seed { source: t.source.clone() },
+            },
+            None => law,
+        })
+    }
+
+    /// The preliminary-refusal notice term (how many working days before the service term ends the
+    /// notice goes out at the latest), where the service's rules state one; `None` otherwise (e.g. the
+    /// fully automated guardianship certificate): then no default applies.
+    pub fn preliminary_refusal_notice(&self, channel: Channel, subtype: Option<&str>) -> Option<&Term> {
+        self.terms.iter().find(|t| t.stage == Stage::PreliminaryRefusalNotice && t.applies_to(channel, subtype))
     }
 }
 

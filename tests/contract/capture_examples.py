@@ -104,7 +104,7 @@ def main():
     form_schema = call("getServiceForm", "GET", "/api/v1/services/free_school_meals/form").json()
     call("getServiceDocuments", "GET", "/api/v1/services/free_school_meals/documents?channel=portal&lang=en")
     call("listOrganizations", "GET", "/api/v1/organizations")
-    call("computeDeadline", "POST", "/api/v1/calendar/deadline", json={"start": "2026-11-23T10:00:00+05:00", "unit": "working_days", "value": 5})
+    call("computeDeadline", "POST", "/api/v1/calendar/deadline", json={"start": "2026-11-21T10:00:00+05:00", "channel": "state_corporation", "service_key": "deprived_parent_meeting_permission"})
     call("getCalendarYear", "GET", "/api/v1/calendar/2026")
     call("getSigningKey", "GET", "/api/v1/documents/signing-key")
     # The decree of the schema's example (CalendarYearChange), recorded on this throwaway server.

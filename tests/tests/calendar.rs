@@ -107,8 +107,6 @@ e2e!(year_2026_lists_nauryz_observed_days_and_16_december, |app| {
             "2026-05-11",
             "2026-05-27",
             "2026-07-06",
-            "2026-08-30",
-            "2026-08-31",
             "2026-10-25",
             "2026-10-26",
             "2026-12-16",
@@ -242,6 +240,145 @@ e2e!(deadline_across_the_2024_time_zone_change, |app| {
     assert_eq!(d["due_at"], "2024-03-01T06:00:00Z");
     assert_eq!(d["due_local"], "2024-03-01T11:00:00+05:00");
     assert_eq!(d["due_date"], "2024-03-01");
+});
+
+// Due dates per channel (order No 414, row 7 of each service), computed by hand from the texts. In November
+// 2026 no weekday is a holiday; 16 December 2026 (Wednesday) is Independence Day.
+
+e2e!(deadline_at_the_state_corporation_on_a_saturday_counts_from_that_saturday, |app| {
+    // Permission to meet the child: 5 working days from filing (004:3620-3626); the State Corporation works
+    // Monday to Saturday 09:00-20:00 without lunch (004:3687-3693). Filed Saturday 21 November 2026 at
+    // 10:00: the Saturday is the filing day (not counted), Monday 23 to Friday 27 November the 5 days.
+    let d = deadline(
+        &app,
+        "en",
+        json!({"start": "2026-11-21T10:00:00+05:00", "channel": "state_corporation", "service_key": "deprived_parent_meeting_permission"}),
+    )
+    .await;
+    assert_eq!(d["version"], "order-414-2022");
+    assert_eq!(d["term"], "service_term");
+    assert_eq!((d["value"].as_u64(), d["unit"].as_str()), (Some(5), Some("working_days")));
+    assert_eq!(d["channel"], "state_corporation");
+    assert_eq!(d["counted_from_local"], "2026-11-21T10:00:00+05:00");
+    assert_eq!(d["due_date"], "2026-11-27");
+    assert_eq!(d["due_local"], "2026-11-27T18:30:00+05:00");
+    let sch = &d["schedule"];
+    assert_eq!(sch["origin"], "passport");
+    assert_eq!(
+        (sch["opens"].as_str(), sch["closes"].as_str(), sch["saturdays"].as_bool()),
+        (Some("09:00"), Some("20:00"), Some(true))
+    );
+    assert!(sch["lunch"].is_null(), "{sch}");
+    assert!(sch["source"].as_str().unwrap().starts_with("004:3687"), "{sch}");
+    assert!(d["explanation"][1].as_str().unwrap().starts_with("Hours of intake – State Corporation"), "{d}");
+    // The same filing on the portal is accepted on Monday: due Monday 30 November.
+    let p = deadline(
+        &app,
+        "en",
+        json!({"start": "2026-11-21T10:00:00+05:00", "channel": "state_corporation", "value": 5, "unit": "working_days"}),
+    )
+    .await;
+    assert_eq!(p["due_date"], "2026-11-27", "the hours order No 414 gives the State Corporation in every service");
+    assert_eq!(p["schedule"]["origin"], "calendar_rules");
+    let portal = deadline(
+        &app,
+        "en",
+        json!({"start": "2026-11-21T10:00:00+05:00", "channel": "portal", "value": 5, "unit": "working_days"}),
+    )
+    .await;
+    assert_eq!(portal["counted_from_local"], "2026-11-23T09:00:00+05:00");
+    assert_eq!(portal["due_date"], "2026-11-30");
+});
+
+e2e!(deadline_at_the_state_corporation_between_18_30_and_20_00_counts_from_that_day, |app| {
+    // Wednesday 18 November 2026 at 19:00 at the State Corporation: open until 20:00, so it counts from
+    // that day: 19, 20, 23, 24, 25 November, due Wednesday 25 November. The same moment at the provider's
+    // office (Monday to Friday 09:00-18:30, 004:3680-3686) is after hours: Thursday 09:00, due 26 November.
+    let body = |channel: &str| json!({"start": "2026-11-18T19:00:00+05:00", "channel": channel, "service_key": "deprived_parent_meeting_permission"});
+    let sc = deadline(&app, "en", body("state_corporation")).await;
+    assert_eq!(sc["counted_from_local"], "2026-11-18T19:00:00+05:00");
+    assert_eq!(sc["due_date"], "2026-11-25");
+    let office = deadline(&app, "en", body("provider_office")).await;
+    assert_eq!(office["counted_from_local"], "2026-11-19T09:00:00+05:00");
+    assert_eq!(office["due_date"], "2026-11-26");
+    assert_eq!(office["schedule"]["lunch"], json!(["13:00", "14:30"]));
+    assert!(
+        office["explanation"][2].as_str().unwrap().starts_with("Recorded after the channel closed at 18:30"),
+        "{office}"
+    );
+    // 20:30 at the State Corporation: closed; it next opens Saturday 21 November 09:00; due Friday 27th.
+    let late = deadline(&app, "ru", json!({"start": "2026-11-20T20:30:00+05:00", "channel": "state_corporation", "service_key": "deprived_parent_meeting_permission"})).await;
+    assert_eq!(late["counted_from_local"], "2026-11-21T09:00:00+05:00");
+    assert_eq!(late["due_date"], "2026-11-27");
+});
+
+e2e!(deadline_on_the_portal_after_hours_counts_from_the_next_working_day, |app| {
+    // Guardianship establishment: 19 working days (004:2425-2429); the portal accepts a filing made after
+    // working hours on the next working day (004:2511-2523). Filed Wednesday 18 November 2026 at 18:45:
+    // counted from Thursday 19 November 09:00; the 19th working day after it is Thursday 17 December
+    // (16 December, Independence Day, skipped).
+    let d = deadline(
+        &app,
+        "en",
+        json!({"start": "2026-11-18T18:45:00+05:00", "channel": "portal", "service_key": "guardianship_establishment"}),
+    )
+    .await;
+    assert_eq!(d["counted_from_local"], "2026-11-19T09:00:00+05:00");
+    assert_eq!(d["due_date"], "2026-12-17");
+    assert_eq!(d["schedule"]["around_the_clock"], true);
+    assert_eq!(d["schedule"]["after_hours_next_working_day"], true);
+    // At the State Corporation the same service filed on Saturday 21 November: due Friday 18 December.
+    let sc = deadline(&app, "en", json!({"start": "2026-11-21T12:00:00+05:00", "channel": "state_corporation", "service_key": "guardianship_establishment"})).await;
+    assert_eq!(sc["due_date"], "2026-12-18");
+    // The unemployed certificate (Shal akyn 2012) through the CSC: 3 working days, excluding the days of
+    // acceptance and issue (002:706-713). Filed Monday 11 February 2013: 12-14 February, issued Friday 15.
+    let u = deadline(&app, "en", json!({"start": "2013-02-11T10:00:00+06:00", "channel": "state_corporation", "service_key": "unemployed_citizen_certificate"})).await;
+    assert_eq!(u["version"], "shal-akyn-2012");
+    assert_eq!(u["term"], "service_term_state_corporation");
+    assert_eq!(u["schedule"]["origin"], "general", "the 2012 regulation states no hours");
+    assert_eq!(u["due_date"], "2013-02-15");
+    assert!(u["steps"].as_array().unwrap().iter().any(|s| s["step"] == "issue_day_excluded"), "{u}");
+});
+
+e2e!(deadline_for_a_service_needs_a_channel_it_offers, |app| {
+    let cases = [
+        (
+            json!({"start": "2026-11-21T10:00:00+05:00", "service_key": "no_such_service", "channel": "portal"}),
+            "service_key",
+        ),
+        (json!({"start": "2026-11-21T10:00:00+05:00", "service_key": "guardianship_establishment"}), "channel"),
+        (
+            json!({"start": "2026-11-21T10:00:00+05:00", "service_key": "guardianship_establishment", "channel": "provider_office"}),
+            "channel",
+        ),
+        (
+            json!({"start": "2026-11-21T10:00:00+05:00", "channel": "teleport", "value": 1, "unit": "working_days"}),
+            "channel",
+        ),
+        (
+            json!({"start": "2026-11-21T10:00:00+05:00", "subtype": "accreditation", "value": 1, "unit": "working_days"}),
+            "subtype",
+        ),
+        (
+            json!({"start": "2026-11-21T10:00:00+05:00", "service_key": "adoption_agency_accreditation", "channel": "portal"}),
+            "subtype",
+        ),
+        (
+            json!({"start": "2026-11-21T10:00:00+05:00", "service_key": "adoption_agency_accreditation", "channel": "portal", "subtype": "nope"}),
+            "subtype",
+        ),
+        (json!({"start": "2026-11-21T10:00:00+05:00", "channel": "portal", "value": 3}), "unit"),
+    ];
+    for (body, field) in cases {
+        let (s, b) = app.post("/api/v1/calendar/deadline", None, &body, None).await;
+        assert_eq!(s, 422, "{body}: {b}");
+        assert_eq!(b["errors"][0]["field"], field, "{body}: {b}");
+    }
+    // A subtype's own term: accreditation 30 calendar days (004:934-942) from Monday 23 November 2026 at
+    // the provider's office: 23 December (Wednesday).
+    let d = deadline(&app, "en", json!({"start": "2026-11-23T10:00:00+05:00", "service_key": "adoption_agency_accreditation", "channel": "provider_office", "subtype": "accreditation"})).await;
+    assert_eq!((d["value"].as_u64(), d["unit"].as_str()), (Some(30), Some("calendar_days")));
+    assert_eq!(d["due_date"], "2026-12-23");
 });
 
 e2e!(deadline_input_is_checked_field_by_field, |app| {

@@ -243,3 +243,43 @@ e2e!(administrators_publish_new_versions_append_only, |app| {
     let ids: Vec<&str> = v["versions"].as_array().unwrap().iter().map(|x| x["version"].as_str().unwrap()).collect();
     assert_eq!(ids, ["order-414-2022", "order-999-2027"]);
 });
+
+e2e!(terms_start_at_the_events_their_texts_name, |app| {
+    let term = |p: &Value, code: &str| -> Value {
+        p["terms"].as_array().unwrap().iter().find(|t| t["code"] == code).cloned().unwrap_or_else(|| panic!("{code}"))
+    };
+    // 004:784-788: the decision within 4 working days after the interview with the child.
+    let (_, p) = app.get("/api/v1/services/child_opinion_decision?lang=en", None).await;
+    let t = term(&p, "decision_preparation");
+    assert_eq!(
+        (t["value"].as_u64(), t["unit"].as_str(), t["starts"].as_str()),
+        (Some(4), Some("working_days"), Some("interview"))
+    );
+    // 004:2807-2810: training within one calendar year from taking the child into the family.
+    let (_, p) = app.get("/api/v1/services/guardianship_establishment?lang=en", None).await;
+    let t = term(&p, "relative_training_deadline");
+    assert_eq!(
+        (t["value"].as_u64(), t["unit"].as_str(), t["starts"].as_str()),
+        (Some(1), Some("years"), Some("placement"))
+    );
+    // Paragraph 38 of the accreditation rules (004:169-192) is cited by no other service.
+    let (_, list) = app.get("/api/v1/services?scope=all", None).await;
+    for item in list["items"].as_array().unwrap() {
+        let key = item["key"].as_str().unwrap();
+        let (_, versions) = app.get(&format!("/api/v1/services/{key}/versions"), None).await;
+        for v in versions["versions"].as_array().unwrap() {
+            let (_, p) =
+                app.get(&format!("/api/v1/services/{key}/versions/{}", v["version"].as_str().unwrap()), None).await;
+            for t in p["terms"].as_array().unwrap() {
+                let (seed, lines) = (t["source"]["seed"].as_str().unwrap(), t["source"]["lines"].as_str().unwrap());
+                let from: u32 = lines.split('-').next().unwrap().parse().unwrap();
+                let in_para_38 = seed == "004" && (169..=192).contains(&from);
+                assert_eq!(
+                    in_para_38,
+                    key == "adoption_agency_accreditation" && t["stage"].as_str().unwrap().starts_with("complaint"),
+                    "{key}: {t}"
+                );
+            }
+        }
+    }
+});

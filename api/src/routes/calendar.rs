@@ -13,11 +13,12 @@ use actix_web::{get, http::header, post, put, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, TimeZone, Utc};
 use domain::application::{recompute_due, CalendarChange};
 use domain::calendar::{
-    BusinessCalendar, CalendarError, Confidence, DayInfo, DayKind, Decree, DecreeKind, LunarDate, Transfer, YearData,
+    BusinessCalendar, CalendarError, Confidence, DayInfo, DayKind, Decree, DecreeKind, Intake, LunarDate, Schedule,
+    Transfer, YearData,
 };
 use domain::catalog::Catalog;
 use domain::deadline::{self, Deadline};
-use domain::passport::TermUnit;
+use domain::passport::{Channel, Passport, Term, TermUnit};
 use domain::text::Lang;
 use persistence::applications as repo;
 use persistence::calendar::CalendarChange as RecordedChange;
@@ -431,18 +432,103 @@ pub async fn get_year(
     Ok(localized(lang, CalendarYearView::new(&state.calendar(), year, lang)))
 }
 
-/// A term to count: from a moment, so many units.
+fn channel_schema() -> Schema {
+    string_enum(
+        Channel::ALL.map(Channel::code).to_vec(),
+        "The channel the application comes through (`portal`, `state_corporation`, `provider_office`, `education_organization`)",
+    )
+}
+
+/// A term to count: from a moment, so many units, through a channel (and for a service).
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"start": "2025-03-21T18:31:00+05:00", "value": 5, "unit": "working_days"}))]
+#[schema(example = json!({"start": "2026-11-21T10:00:00+05:00", "channel": "state_corporation", "service_key": "deprived_parent_meeting_permission"}))]
 pub struct DeadlineRequest {
     /// The moment of filing, RFC 3339 with its UTC offset.
     pub start: DateTime<FixedOffset>,
-    /// How many units; the largest accepted depends on the unit (ten years of it).
+    /// How many units; the largest accepted depends on the unit (ten years of it). Leave `value` and
+    /// `unit` out with a `service_key` to count that service's whole-service term for the channel.
     #[schema(example = 5)]
-    pub value: u32,
+    pub value: Option<u32>,
     #[schema(schema_with = unit_schema)]
-    pub unit: TermUnit,
+    pub unit: Option<TermUnit>,
+    /// The channel the filing comes through: its hours decide from when the filing counts (the State
+    /// Corporation takes filings Monday to Saturday 09:00-20:00, the provider's office Monday to Friday
+    /// 09:00-18:30; on the portal a filing after 18:30, on a weekend or holiday counts from the next working
+    /// day). With a `service_key`, the hours that service's passport states; without one, the hours order
+    /// No 414 gives the channel in every service. Left out (and no service): the portal's rule, as before
+    /// channels were distinguished.
+    #[schema(schema_with = channel_schema)]
+    pub channel: Option<Channel>,
+    /// A service (`GET /api/v1/services`): its passport version in force on the filing date gives the
+    /// channel's hours and, when `value` and `unit` are left out, the term. Needs `channel`.
+    #[validate(length(min = 1, max = 64))]
+    #[schema(example = "deprived_parent_meeting_permission")]
+    pub service_key: Option<String>,
+    /// The service's subtype, where its passport distinguishes subtypes (their terms differ).
+    #[validate(length(min = 1, max = 64))]
+    pub subtype: Option<String>,
+}
+
+/// The hours a deadline was counted on.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChannelHoursView {
+    /// `passport` (the service's schedule row), `calendar_rules` (the hours order No 414 gives the channel
+    /// in every service) or `general` (no text states the channel's hours: the portal's rule on the
+    /// provider's working time).
+    #[schema(example = "passport")]
+    pub origin: String,
+    /// The hours in the requested language.
+    pub hours: String,
+    /// The channel takes filings around the clock (the portal).
+    pub around_the_clock: bool,
+    /// A filing after working hours, on a weekend or holiday counts from the next working day (the
+    /// portal's rule).
+    pub after_hours_next_working_day: bool,
+    #[schema(example = "09:00")]
+    pub opens: Option<String>,
+    #[schema(example = "20:00")]
+    pub closes: Option<String>,
+    /// The lunch break, `[start, end]`, if there is one.
+    pub lunch: Option<Vec<String>>,
+    /// Open on Saturdays (the State Corporation).
+    pub saturdays: bool,
+    /// The provider's working time: working minutes are counted in it, and a term in days ends when it
+    /// ends on the last day.
+    pub working_time_start: String,
+    pub working_time_end: String,
+    /// Where the hours are stated: `"004:2494-2510 | Order 414, Appendix 6, row 7, subparagraph 2"`.
+    pub source: Option<String>,
+}
+
+impl ChannelHoursView {
+    fn new(s: &Schedule, lang: Lang) -> Self {
+        let hhmm = |t: chrono::NaiveTime| t.format("%H:%M").to_string();
+        let (around, next, opens, closes, lunch, saturdays) = match &s.intake {
+            Intake::AroundTheClock { next_working_day } => (true, *next_working_day, None, None, None, false),
+            Intake::Office { hours, saturdays } => (
+                false,
+                false,
+                Some(hhmm(hours.start)),
+                Some(hhmm(hours.end)),
+                hours.lunch.map(|(a, b)| vec![hhmm(a), hhmm(b)]),
+                *saturdays,
+            ),
+        };
+        ChannelHoursView {
+            origin: code(&s.origin),
+            hours: s.describe(lang),
+            around_the_clock: around,
+            after_hours_next_working_day: next,
+            opens,
+            closes,
+            lunch,
+            saturdays,
+            working_time_start: hhmm(s.working_time.start),
+            working_time_end: hhmm(s.working_time.end),
+            source: s.source.clone(),
+        }
+    }
 }
 
 /// When a term ends, and why, step by step.
@@ -459,8 +545,21 @@ pub struct DeadlineView {
     pub value: u32,
     #[schema(schema_with = unit_schema)]
     pub unit: String,
-    /// The moment the term counts from: the filing itself, or 09:00 of the next working day for a filing
-    /// after hours or on a day off.
+    /// The channel asked for; absent when none was given (the general rule).
+    #[schema(schema_with = channel_schema)]
+    pub channel: Option<String>,
+    /// The service, its passport version in force on the filing date and the subtype, when one was asked.
+    pub service_key: Option<String>,
+    #[schema(example = "order-414-2022")]
+    pub version: Option<String>,
+    pub subtype: Option<String>,
+    /// The passport term counted, when `value` and `unit` were taken from the service.
+    #[schema(example = "service_term")]
+    pub term: Option<String>,
+    /// The hours the filing was counted on.
+    pub schedule: ChannelHoursView,
+    /// The moment the term counts from: the filing itself when the channel takes it then, else the
+    /// channel's next opening (an office) or 09:00 of the next working day (the portal).
     pub counted_from: DateTime<Utc>,
     pub counted_from_local: DateTime<FixedOffset>,
     /// The end of the term, UTC.
@@ -479,8 +578,16 @@ pub struct DeadlineView {
     pub steps: Value,
 }
 
+/// What the deadline was asked for, beyond the arithmetic.
+struct Asked<'a> {
+    channel: Option<Channel>,
+    passport: Option<&'a Passport>,
+    subtype: Option<String>,
+    term: Option<&'a Term>,
+}
+
 impl DeadlineView {
-    fn new(cal: &BusinessCalendar, d: &Deadline, lang: Lang) -> Self {
+    fn new(cal: &BusinessCalendar, d: &Deadline, schedule: &Schedule, asked: &Asked<'_>, lang: Lang) -> Self {
         let counted_from = cal.from_local(d.counted_from);
         DeadlineView {
             lang: lang.code().into(),
@@ -489,6 +596,12 @@ impl DeadlineView {
             start_local: local_moment(cal, d.filed_at),
             value: d.value,
             unit: d.unit.code().into(),
+            channel: asked.channel.map(|c| c.code().to_string()),
+            service_key: asked.passport.map(|p| p.key.clone()),
+            version: asked.passport.map(|p| p.version.clone()),
+            subtype: asked.subtype.clone(),
+            term: asked.term.map(|t| t.code.clone()),
+            schedule: ChannelHoursView::new(schedule, lang),
             counted_from,
             counted_from_local: local_moment(cal, counted_from),
             due_at: d.due_at,
@@ -504,8 +617,13 @@ impl DeadlineView {
 /// Count a term on the business calendar: the due moment and an explanation of every day counted or
 /// skipped and why (the same arithmetic that gives applications their due dates).
 ///
-/// A filing after 18:30, or on a weekend or holiday, counts from the next working day at 09:00; the
-/// filing day is not counted; a term in days ends at 18:30 local time of its last day.
+/// The filing counts on the hours of its `channel`: at the State Corporation (Monday to Saturday
+/// 09:00-20:00) a filing on a Saturday or at 19:00 counts from that day; at the provider's office (Monday
+/// to Friday 09:00-18:30) and on the portal one after 18:30, or on a day off, counts from the next working
+/// day at 09:00 (an office takes it at its next opening). With a `service_key` the passport in force on the
+/// filing date gives the channel's hours and, without `value` and `unit`, the whole-service term, so the
+/// due date is the one an application filed then would get. The filing day is not counted; a term in days
+/// ends at 18:30 local time of its last day (the provider's working time).
 #[utoipa::path(
     tag = "calendar",
     operation_id = "computeDeadline",
@@ -523,27 +641,142 @@ pub async fn compute_deadline(
     let lang = request_lang(&req, q.lang.as_deref())?;
     let body = body.0;
     let cal = state.calendar();
+    let catalog = state.catalog();
     let start = body.start.with_timezone(&Utc);
     let mut errors = Vec::new();
-    if !YEARS.contains(&cal.to_local(start).year()) {
+    let filed_on = cal.to_local(start).date();
+    if !YEARS.contains(&filed_on.year()) {
         errors.push(FieldError::new(
             "start",
             "range",
             format!("must lie between {} and {}", YEARS.start(), YEARS.end()),
         ));
     }
-    if body.value > max_value(body.unit) {
-        errors.push(FieldError::new(
-            "value",
-            "range",
-            format!("at most {} {}", max_value(body.unit), body.unit.code()),
-        ));
+    let passport = match body.service_key.as_deref() {
+        None => None,
+        Some(key) => match catalog.service(key) {
+            None => {
+                errors.push(FieldError::new(
+                    "service_key",
+                    "unknown_service",
+                    format!("no service `{key}`; see GET /api/v1/services"),
+                ));
+                None
+            }
+            Some(service) => {
+                let p = service.in_force(filed_on);
+                if p.is_none() {
+                    errors.push(FieldError::new(
+                        "service_key",
+                        "service_not_in_force",
+                        format!("`{key}` has no passport version in force on {filed_on}"),
+                    ));
+                }
+                p
+            }
+        },
+    };
+    if let Some(p) = passport {
+        match body.channel {
+            None => errors.push(FieldError::new(
+                "channel",
+                "required",
+                "give the channel the application comes through: the service's hours differ by channel",
+            )),
+            Some(c) if !p.channels.contains(&c) => errors.push(FieldError::new(
+                "channel",
+                "channel_not_offered",
+                format!(
+                    "`{}` is not offered through {}; its channels: {}",
+                    p.key,
+                    c.code(),
+                    p.channels.iter().map(|c| c.code()).collect::<Vec<_>>().join(", ")
+                ),
+            )),
+            Some(_) => {}
+        }
+        if body.subtype.is_none() && !p.subtypes.is_empty() && body.value.is_none() && body.unit.is_none() {
+            errors.push(FieldError::new(
+                "subtype",
+                "required",
+                format!(
+                    "`{}` has a term per subtype: give one of {}",
+                    p.key,
+                    p.subtypes.iter().map(|s| s.code.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+            ));
+        }
+        if let Some(sub) = body.subtype.as_deref() {
+            if !p.subtypes.iter().any(|s| s.code == sub) {
+                errors.push(FieldError::new(
+                    "subtype",
+                    "unknown_subtype",
+                    format!("`{}` has no subtype `{sub}`", p.key),
+                ));
+            }
+        }
+    } else if body.subtype.is_some() && body.service_key.is_none() {
+        errors.push(FieldError::new("subtype", "requires_service_key", "a subtype needs its service_key"));
+    }
+    let term = match (passport, body.channel, body.value, body.unit) {
+        (Some(p), Some(c), None, None) if errors.is_empty() => {
+            let t = p.service_term(c, body.subtype.as_deref());
+            if t.is_none() {
+                errors.push(FieldError::new(
+                    "value",
+                    "required",
+                    format!(
+                        "`{}` states no whole-service term for {}{}; give value and unit",
+                        p.key,
+                        c.code(),
+                        body.subtype.as_deref().map(|s| format!(", subtype {s}")).unwrap_or_default()
+                    ),
+                ));
+            }
+            t
+        }
+        _ => None,
+    };
+    let (value, unit) = match (term, body.value, body.unit) {
+        (Some(t), _, _) => (t.value, t.unit),
+        (None, Some(v), Some(u)) => (v, u),
+        (None, Some(_), None) => {
+            errors.push(FieldError::new("unit", "required", "give unit with value"));
+            (0, TermUnit::WorkingDays)
+        }
+        (None, None, Some(_)) => {
+            errors.push(FieldError::new("value", "required", "give value with unit"));
+            (0, TermUnit::WorkingDays)
+        }
+        (None, None, None) => {
+            // With a service_key the reason is already reported (unknown service, no channel, no term).
+            if body.service_key.is_none() {
+                errors.push(FieldError::new(
+                    "value",
+                    "required",
+                    "give value and unit, or a service_key and channel to count the service's term",
+                ));
+            }
+            (0, TermUnit::WorkingDays)
+        }
+    };
+    if value > max_value(unit) {
+        errors.push(FieldError::new("value", "range", format!("at most {} {}", max_value(unit), unit.code())));
     }
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
-    let d = deadline::due(&cal, start, body.value, body.unit);
-    Ok(localized(lang, DeadlineView::new(&cal, &d, lang)))
+    let schedule = match (passport, body.channel) {
+        (Some(p), Some(c)) => p.schedule(c, &cal),
+        (None, Some(c)) => cal.channel_schedule(c),
+        _ => Schedule::general(&cal),
+    };
+    let d = match term {
+        Some(t) => deadline::due_for(&cal, &schedule, start, t),
+        None => deadline::due_on(&cal, &schedule, start, value, unit),
+    };
+    let asked = Asked { channel: body.channel, passport, subtype: body.subtype.clone(), term };
+    Ok(localized(lang, DeadlineView::new(&cal, &d, &schedule, &asked, lang)))
 }
 
 fn not_blank(s: &str) -> Result<(), ValidationError> {

@@ -177,8 +177,9 @@ pub struct ActionsView {
     pub allowed_actions: Vec<String>,
     pub due_at: DateTime<Utc>,
     pub due_date: chrono::NaiveDate,
-    /// The last local day a preliminary refusal may be sent.
-    pub preliminary_refusal_cutoff: chrono::NaiveDate,
+    /// The last local day a preliminary refusal may be sent; null when the service's rules state no
+    /// notice term (then only the hearing must fall within the term).
+    pub preliminary_refusal_cutoff: Option<chrono::NaiveDate>,
     /// The deadline of the current internal stage, if any (e.g. the decision after the hearing).
     pub stage_due_at: Option<DateTime<Utc>>,
     /// Working days since filing, up to today (0 on the filing day).

@@ -27,7 +27,9 @@ pub struct ComplaintTermView {
     /// Whether the step was taken within its term; null while pending or not applicable.
     pub met: Option<bool>,
     /// Where the law states the term.
-    #[schema(example = "004:179-181 | Order 414, rules para 38: forwarding within 3 working days")]
+    #[schema(
+        example = "outside the seeds: Law of the Republic of Kazakhstan of 15 April 2013 No 88-V \"On public services\", article 25 (review of complaints) (adilet Z1300000088): the provider forwards a complaint it does not fully satisfy to the review body no later than 3 working days from its receipt"
+    )]
     pub source: String,
 }
 
@@ -99,6 +101,7 @@ impl ComplaintView {
     pub fn new(c: Complaint, who: &Principal, now: DateTime<Utc>) -> Self {
         let me = official(who);
         let acting = Acting { official: &me, org: who.org() };
+        let filing_source = complaint::filing_source(&c);
         let allowed_actions = complaint::allowed_actions(&c, &acting).iter().map(|a| a.code().to_string()).collect();
         let terms = complaint::term_statuses(&c, now)
             .into_iter()
@@ -142,7 +145,7 @@ impl ComplaintView {
             resolved_at: c.resolved_at,
             resolved_on_time: c.resolved_on_time,
             reopened: c.reopened,
-            filing_source: complaint::SOURCE_FILING.into(),
+            filing_source,
             version: c.version,
         }
     }

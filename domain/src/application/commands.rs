@@ -429,18 +429,19 @@ fn apply(app: &mut Application, cmd: Command, ctx: &Context<'_>) -> Result<Effec
         Command::PreliminaryRefusal { grounds, hearing_at, hearing_place, comment } => {
             check_assignee(app, who)?;
             let cutoff = timing::preliminary_refusal_cutoff(ctx.calendar, p, app);
-            if timing::local_date(ctx.calendar, now) > cutoff {
-                return Err(Violation::NotNow {
-                    rule: "preliminary_refusal_too_late",
-                    detail: format!(
-                        "the term ends on {}; a preliminary refusal had to be sent by {cutoff} ({} working days before, APC art. 73)",
-                        app.due_date,
-                        timing::notice_working_days(p, app)
-                    ),
-                    state: app.status.code().into(),
-                    allowed: vec![Action::Approve.code().into()],
-                    basis: Some(timing::NOTICE_BASIS),
-                });
+            if let (Some(cutoff), Some(notice)) = (cutoff, timing::notice_term(p, app)) {
+                if timing::local_date(ctx.calendar, now) > cutoff {
+                    return Err(Violation::NotNow {
+                        rule: "preliminary_refusal_too_late",
+                        detail: format!(
+                            "the term ends on {}; a preliminary refusal had to be sent by {cutoff} ({} working days before, APC art. 73; {})",
+                            app.due_date, notice.value, notice.source
+                        ),
+                        state: app.status.code().into(),
+                        allowed: vec![Action::Approve.code().into()],
+                        basis: Some(timing::NOTICE_BASIS),
+                    });
+                }
             }
             let cited = cite_grounds(p, &grounds)?;
             if hearing_at <= now || hearing_at > app.due_at {
@@ -464,7 +465,7 @@ fn apply(app: &mut Application, cmd: Command, ctx: &Context<'_>) -> Result<Effec
                     recorded_by: None,
                 },
                 comment: comment.clone(),
-                notice_cutoff: Some(cutoff),
+                notice_cutoff: cutoff,
                 decided_by: who.clone(),
                 decided_at: now,
             });

@@ -135,7 +135,7 @@ fn recomputing_on_the_same_calendar_gives_the_same_due_moment() {
 fn cutoff_is_three_working_days_before_the_term_ends_apc_73() {
     // Term ends Monday 30 November: Thu 26, Fri 27 and Mon 30 lie after Wednesday 25.
     let a = in_progress();
-    assert_eq!(timing::preliminary_refusal_cutoff(cal(), passport(), &a), date(11, 25));
+    assert_eq!(timing::preliminary_refusal_cutoff(cal(), passport(), &a), Some(date(11, 25)));
     let on_cutoff =
         run(&a, &employee(), astana(11, 25, 17, 0), preliminary(astana(11, 27, 10, 0), astana(11, 25, 17, 0)));
     assert_eq!(on_cutoff.unwrap().status, Status::PreliminaryRefusal);
@@ -465,8 +465,28 @@ proptest! {
         let (_, d) = timing::due_at_filing(cal(), passport(), a.channel, None, filed_at).unwrap();
         a.due_at = d.due_at;
         a.due_date = d.due_date;
-        let cutoff = timing::preliminary_refusal_cutoff(cal(), passport(), &a);
+        let cutoff = timing::preliminary_refusal_cutoff(cal(), passport(), &a).expect("free_school_meals states a notice term");
         prop_assert!(cutoff <= a.due_date);
         prop_assert!(cal().is_working_day(cutoff));
     }
+}
+
+/// Order No 414: the State Corporation takes filings Monday to Saturday 09:00-20:00 without a lunch
+/// break (e.g. 004:2494-2500), and a filing it accepts counts from that day; the portal counts a
+/// filing after 18:30 or on a day off from the next working day (e.g. 004:1034-1045).
+#[test]
+fn the_due_moment_follows_the_channel_the_application_came_through() {
+    // free_school_transport states both channels' hours in its schedule rows.
+    let p = catalog().service("free_school_transport").unwrap().in_force(date(11, 23)).unwrap();
+    let counted = |channel, at| {
+        let (_, d) = timing::due_at_filing(cal(), p, channel, None, at).unwrap();
+        cal().from_local(d.counted_from)
+    };
+    use crate::passport::Channel::{Portal, StateCorporation};
+    // Saturday 28 November 2026, 10:00 at a State Corporation centre: counted from that moment.
+    assert_eq!(counted(StateCorporation, astana(11, 28, 10, 0)), astana(11, 28, 10, 0));
+    // Monday 23 November, 19:00 at a centre (open until 20:00): that day still.
+    assert_eq!(counted(StateCorporation, astana(11, 23, 19, 0)), astana(11, 23, 19, 0));
+    // The same Monday 19:00 on the portal: from Tuesday 24 November, 09:00.
+    assert_eq!(counted(Portal, astana(11, 23, 19, 0)), astana(11, 24, 9, 0));
 }

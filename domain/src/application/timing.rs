@@ -22,8 +22,10 @@ pub fn service_term<'p>(passport: &'p Passport, channel: Channel, subtype: Optio
 }
 
 /// The due moment of a filing at `filed_at`: the passport's service term for the channel, counted on
-/// the calendar from the moment the filing counts from. `None` when the passport states no service
-/// term for that channel (such a version does not accept applications).
+/// the calendar under the schedule of that channel (the State Corporation counts a Saturday filing
+/// from that day, the portal an after-hours one from the next working day), and with the day of issue
+/// excluded where the text excludes it. `None` when the passport states no service term for that
+/// channel (such a version does not accept applications).
 pub fn due_at_filing(
     cal: &BusinessCalendar,
     passport: &Passport,
@@ -32,7 +34,7 @@ pub fn due_at_filing(
     filed_at: DateTime<Utc>,
 ) -> Option<(Term, Deadline)> {
     let term = service_term(passport, channel, subtype)?;
-    Some((term.clone(), deadline::due(cal, filed_at, term.value, term.unit)))
+    Some((term.clone(), deadline::due_for(cal, &passport.schedule(channel, cal), filed_at, term)))
 }
 
 /// The due moment of an application, recomputed on `cal` (after a change of the calendar): the same
@@ -41,19 +43,16 @@ pub fn due_recomputed(cal: &BusinessCalendar, passport: &Passport, app: &Applica
     due_at_filing(cal, passport, app.channel, app.subtype.as_deref(), app.submitted_at)
 }
 
-/// The working days of notice a preliminary refusal needs: the passport's own
-/// `preliminary_refusal_notice` term, else APC art. 73's three.
-pub fn notice_working_days(passport: &Passport, app: &Application) -> u32 {
-    passport
-        .terms_for(Stage::PreliminaryRefusalNotice, app.channel, app.subtype.as_deref())
-        .next()
-        .map(|t| t.value)
-        .unwrap_or(DEFAULT_NOTICE_WORKING_DAYS)
+/// The notice term a preliminary refusal needs, where the service's rules state one. None is
+/// invented where they do not (the fully automated guardianship certificate states none).
+pub fn notice_term<'p>(passport: &'p Passport, app: &Application) -> Option<&'p Term> {
+    passport.preliminary_refusal_notice(app.channel, app.subtype.as_deref())
 }
 
-/// The last local day a preliminary refusal may be sent: `n` working days before the term's last day.
-pub fn preliminary_refusal_cutoff(cal: &BusinessCalendar, passport: &Passport, app: &Application) -> NaiveDate {
-    deadline::latest_working_day_before(cal, app.due_date, notice_working_days(passport, app))
+/// The last local day a preliminary refusal may be sent: the notice term's working days before the
+/// term's last day; `None` when the rules state no notice term.
+pub fn preliminary_refusal_cutoff(cal: &BusinessCalendar, passport: &Passport, app: &Application) -> Option<NaiveDate> {
+    notice_term(passport, app).map(|t| deadline::latest_working_day_before(cal, app.due_date, t.value))
 }
 
 /// The moment by which the provider must decide: the end of the service term, or, after a hearing,
@@ -188,7 +187,14 @@ pub fn stage_deadlines(
                 _ => match started_at {
                     None => (None, StageState::AwaitingStart),
                     Some(start) => {
-                        let due = deadline::due(cal, start, t.value, t.unit).due_at;
+                        // A term that runs from the filing counts under the channel's hours; one that
+                        // runs from the provider's own step, under the provider's working time.
+                        let due = if t.starts == TermStart::Filing {
+                            deadline::due_for(cal, &passport.schedule(app.channel, cal), start, t).due_at
+                        } else {
+                            deadline::due_on(cal, &crate::calendar::Schedule::general(cal), start, t.value, t.unit)
+                                .due_at
+                        };
                         let state = match completed_at {
                             Some(d) if d <= due => StageState::Met,
                             Some(_) => StageState::Missed,

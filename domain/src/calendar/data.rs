@@ -5,6 +5,7 @@
 use chrono::{NaiveDate, NaiveTime, Weekday};
 use serde::{Deserialize, Serialize};
 
+use crate::passport::OfficeHours;
 use crate::text::Text;
 
 /// The regular part of the calendar: holidays with the years they were in force, the weekend rule, working
@@ -17,7 +18,14 @@ pub struct Rules {
     pub zone: String,
     /// Days of a normal working week, `mon`..`sun`.
     pub working_week: Vec<WeekdayCode>,
+    /// The provider's working time (Labour Code working week; order No 414, row 7 subparagraph 1 of every
+    /// service): working minutes are counted in it and a term in days ends when it ends.
     pub working_hours: WorkingHours,
+    /// The hours order No 414 gives each channel in every service (row 7 of each list of main
+    /// requirements): what a deadline asked for a channel without naming a service is counted on. A
+    /// passport's own rows take precedence (`Passport::schedule`).
+    #[serde(default)]
+    pub channel_hours: Vec<OfficeHours>,
     pub observed_rule: ObservedRule,
     pub transfer_rule: TransferRule,
     pub law: String,
@@ -127,13 +135,34 @@ pub struct HolidayRule {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to: Option<i32>,
     pub name: Text,
+    /// Later names of the holiday, each from the year it was given (e.g. Republic Day, renamed in 2026).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub renamed: Vec<Renaming>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Where the law says it (act, article, amendment); shown with the holiday.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+}
+
+/// A new name of a holiday from a year on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Renaming {
+    pub from: i32,
+    pub name: Text,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 impl HolidayRule {
     pub fn in_force(&self, year: i32) -> bool {
         !matches!(self.from, Some(f) if year < f) && !matches!(self.to, Some(t) if year > t)
+    }
+
+    /// The holiday's name in `year`: the latest renaming in force, else its first name.
+    pub fn name_in(&self, year: i32) -> &Text {
+        self.renamed.iter().filter(|r| r.from <= year).max_by_key(|r| r.from).map_or(&self.name, |r| &r.name)
     }
 
     /// The holiday's dates in `year` (fixed holidays only).

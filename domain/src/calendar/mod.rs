@@ -11,6 +11,11 @@
 //! can build a calendar from other data ([`BusinessCalendar::new`]) or replace one year
 //! ([`BusinessCalendar::with_year`]) when an admin records a new decree.
 //!
+//! **Channels.** Which hours a filing counts in depends on the channel it comes through ([`schedule`]:
+//! the State Corporation Monday to Saturday 09:00-20:00, the portal's next-working-day rule, the
+//! provider's office 09:00-18:30); `rules.yaml` gives the provider's working time (`working_hours`) and the
+//! hours order No 414 gives each channel in every service (`channel_hours`, [`BusinessCalendar::channel_schedule`]).
+//!
 //! **Years outside the data.** [`BusinessCalendar::day`] and everything built on it never fail: for a
 //! year without a data file they fall back to the rules only (weekends, fixed holidays, weekend
 //! transfers), with no Kurban Ait and no decree transfers, and say so with [`Coverage::RulesOnly`] on the
@@ -24,16 +29,21 @@
 //! [`BusinessCalendar::with_zone`] (e.g. `Asia/Aqtobe`).
 
 pub mod data;
+pub mod schedule;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
 
-use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, TimeZone, Utc, Weekday};
+use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc, Weekday};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-pub use data::{Confidence, Decree, DecreeKind, HolidayRule, LunarDate, Rules, Transfer, WorkingHours, YearData};
+pub use data::{
+    Confidence, Decree, DecreeKind, HolidayRule, LunarDate, Renaming, Rules, Transfer, WorkingHours, YearData,
+};
+pub use schedule::{DayHours, Intake, Schedule, ScheduleOrigin};
 
+use crate::passport::Channel;
 use crate::text::{Lang, Text};
 
 /// Why a calendar could not be built or asked.
@@ -256,6 +266,13 @@ impl BusinessCalendar {
     pub fn new(rules: Rules, years: Vec<YearData>) -> Result<BusinessCalendar, CalendarError> {
         let zone: Tz = rules.zone.parse().map_err(|_| CalendarError::UnknownZone(rules.zone.clone()))?;
         rules.working_hours.validate().map_err(CalendarError::Invalid)?;
+        for (i, row) in rules.channel_hours.iter().enumerate() {
+            schedule::intake_of(row)
+                .map_err(|m| CalendarError::Invalid(format!("channel_hours {}: {m}", row.channel.code())))?;
+            if rules.channel_hours[..i].iter().any(|r| r.channel == row.channel) {
+                return Err(CalendarError::Invalid(format!("channel_hours {}: given twice", row.channel.code())));
+            }
+        }
         if rules.holidays.iter().filter(|h| h.lunar).count() > 1 {
             return Err(CalendarError::Invalid("at most one lunar holiday (Kurban Ait) is supported".into()));
         }
@@ -264,6 +281,22 @@ impl BusinessCalendar {
                 return Err(CalendarError::Invalid(format!("holiday {}: give dates, or lunar: true, not both", h.id)));
             }
             h.dates_in(2000).map_err(CalendarError::Invalid)?;
+            if let (Some(f), Some(t)) = (h.from, h.to) {
+                if t < f {
+                    return Err(CalendarError::Invalid(format!("holiday {}: in force to {t}, before {f}", h.id)));
+                }
+            }
+        }
+        // One holiday may have several rules (Constitution Day: 30 August until 2025, 15 March from 2027),
+        // never two in force in the same year.
+        for (i, a) in rules.holidays.iter().enumerate() {
+            for b in rules.holidays.iter().skip(i + 1).filter(|b| b.id == a.id) {
+                let overlap = a.from.unwrap_or(i32::MIN).max(b.from.unwrap_or(i32::MIN))
+                    <= a.to.unwrap_or(i32::MAX).min(b.to.unwrap_or(i32::MAX));
+                if overlap {
+                    return Err(CalendarError::Invalid(format!("holiday {}: two rules in force in one year", a.id)));
+                }
+            }
         }
         let mut working_weekdays = [false; 7];
         for w in &rules.working_week {
@@ -303,6 +336,20 @@ impl BusinessCalendar {
 
     pub fn rules(&self) -> &Rules {
         &self.rules
+    }
+
+    /// The hours order No 414 gives `channel` in every service (rules `channel_hours`), with the provider's
+    /// working time of the calendar; the general rule ([`Schedule::general`]) for a channel they omit.
+    /// What a deadline asked for a channel but no service is counted on.
+    pub fn channel_schedule(&self, channel: Channel) -> Schedule {
+        self.rules
+            .channel_hours
+            .iter()
+            .find(|r| r.channel == channel)
+            .and_then(|r| {
+                Schedule::from_row(r, DayHours::from(&self.rules.working_hours), ScheduleOrigin::CalendarRules).ok()
+            })
+            .unwrap_or_else(|| Schedule { channel: Some(channel), ..Schedule::general(self) })
     }
 
     pub fn year_data(&self, year: i32) -> Option<&YearData> {
@@ -445,7 +492,10 @@ impl BusinessCalendar {
                 if days.contains_key(&date) {
                     continue; // two holidays on one day give one day off
                 }
-                days.insert(date, DayKind::Holiday { id: h.id.clone(), name: h.name.clone(), religious: h.religious });
+                days.insert(
+                    date,
+                    DayKind::Holiday { id: h.id.clone(), name: h.name_in(year).clone(), religious: h.religious },
+                );
                 if !h.religious && !self.is_working_weekday(date) {
                     movable.push((date, h));
                 }
@@ -460,7 +510,11 @@ impl BusinessCalendar {
                 }
                 days.insert(
                     d,
-                    DayKind::ObservedHoliday { holiday_id: h.id.clone(), holiday_name: h.name.clone(), holiday_date },
+                    DayKind::ObservedHoliday {
+                        holiday_id: h.id.clone(),
+                        holiday_name: h.name_in(holiday_date.year()).clone(),
+                        holiday_date,
+                    },
                 );
             }
         }
@@ -528,6 +582,11 @@ pub(crate) fn fmt_date(d: NaiveDate, lang: Lang) -> String {
         Lang::Kk | Lang::Ru => d.format("%d.%m.%Y").to_string(),
         Lang::En => d.format("%Y-%m-%d").to_string(),
     }
+}
+
+/// A time as the texts print it: `09:00`.
+pub(crate) fn fmt_time(t: NaiveTime) -> String {
+    t.format("%H:%M").to_string()
 }
 
 /// The weekday's name in `lang`.

@@ -10,7 +10,8 @@ fn cal() -> &'static BusinessCalendar {
 }
 
 /// Weekday days off (MM-DD) and working weekend days per year, as reviewed against the sources listed in
-/// `domain/catalog/calendar/README.md`. A change to the data that moves any of these must be deliberate.
+/// `domain/catalog/calendar/README.md` (and compared with the python `holidays` package in CI,
+/// `tests/calendar_reference/`). A change to the data that moves any of these must be deliberate.
 const EXPECTED: &[(i32, &str, &str)] = &[
     (2012, "01-02,01-03,03-08,03-09,03-21,03-22,03-23,04-30,05-01,05-09,07-06,08-30,10-26,12-03,12-17,12-18,12-31", "03-11,04-28,12-29"),
     (2013, "01-01,01-02,01-07,03-08,03-21,03-22,03-25,05-01,05-07,05-09,05-10,07-08,08-30,10-14,10-15,12-02,12-16,12-17", "05-04,10-12,12-28"),
@@ -26,8 +27,8 @@ const EXPECTED: &[(i32, &str, &str)] = &[
     (2023, "01-02,01-03,03-08,03-21,03-22,03-23,05-01,05-08,05-09,06-28,07-06,07-07,08-30,10-25,12-18", "07-01"),
     (2024, "01-01,01-02,03-08,03-21,03-22,03-25,05-01,05-07,05-08,05-09,07-08,08-30,10-25,12-16", "05-04"),
     (2025, "01-01,01-02,01-03,01-07,03-10,03-21,03-24,03-25,05-01,05-07,05-09,06-06,07-07,09-01,10-27,12-16", "01-05"),
-    (2026, "01-01,01-02,01-07,03-09,03-23,03-24,03-25,05-01,05-07,05-11,05-27,07-06,08-31,10-26,12-16", ""),
-    (2027, "01-01,01-04,01-07,03-08,03-22,03-23,03-24,05-03,05-07,05-10,07-06,08-30,10-25,12-16", ""),
+    (2026, "01-01,01-02,01-07,03-09,03-23,03-24,03-25,05-01,05-07,05-11,05-27,07-06,10-26,12-16", ""),
+    (2027, "01-01,01-04,01-07,03-08,03-15,03-22,03-23,03-24,05-03,05-07,05-10,07-06,10-25,12-16", ""),
 ];
 
 fn mmdd(dates: impl Iterator<Item = NaiveDate>) -> String {
@@ -97,6 +98,55 @@ fn holidays_follow_the_years_they_were_in_force() {
     assert!(c.is_working_day(date(2022, 12, 19)));
     assert!(c.is_working_day(date(2021, 10, 25)), "Republic Day is a day off again from 2022");
     assert!(!c.is_working_day(date(2022, 10, 25)));
+}
+
+#[test]
+fn the_2026_holiday_law_moves_constitution_day_to_15_march_from_2027() {
+    let c = cal();
+    // Until 2025: 30 August (Saturday in 2025, so Monday 1 September off).
+    assert!(matches!(c.day(date(2025, 8, 30)).kind, DayKind::Holiday { ref id, .. } if id == "constitution_day"));
+    assert!(!c.is_working_day(date(2025, 9, 1)));
+    // 2026: no Constitution Day at all; 30 August is a plain Sunday and Monday 31 August a working day.
+    assert_eq!(c.day(date(2026, 8, 30)).kind, DayKind::Weekend);
+    assert!(c.is_working_day(date(2026, 8, 31)));
+    assert!(c.is_working_day(date(2026, 3, 16)), "15 March 2026 (Sunday) is no holiday yet: no day off moved");
+    assert!(c
+        .days_off(2026)
+        .iter()
+        .all(|d| !matches!(&d.kind, DayKind::Holiday { id, .. } if id == "constitution_day")));
+    // From 2027: 15 March (Monday in 2027); 30 August 2027 (Monday) is a working day.
+    assert!(matches!(c.day(date(2027, 3, 15)).kind, DayKind::Holiday { ref id, .. } if id == "constitution_day"));
+    assert!(c.is_working_day(date(2027, 8, 30)));
+    // 2028 (rules only): 15 March is a Wednesday, a day off.
+    assert!(!c.is_working_day(date(2028, 3, 15)));
+}
+
+#[test]
+fn republic_day_is_renamed_from_2026() {
+    let c = cal();
+    let name = |d: NaiveDate| match c.day(d).kind {
+        DayKind::Holiday { name, .. } => name.resolve(Lang::Kk).to_string(),
+        DayKind::ObservedHoliday { holiday_name, .. } => holiday_name.resolve(Lang::Kk).to_string(),
+        other => panic!("{d}: {other:?}"),
+    };
+    assert_eq!(name(date(2025, 10, 25)), "Республика күні");
+    assert_eq!(name(date(2026, 10, 25)), "Қазақстан Республикасы күні");
+    // The day off for it (Sunday 25 October 2026 -> Monday 26 October) carries the new name too.
+    assert_eq!(name(date(2026, 10, 26)), "Қазақстан Республикасы күні");
+    assert!(
+        matches!(c.day(date(2026, 10, 26)).kind, DayKind::ObservedHoliday { ref holiday_id, .. } if holiday_id == "republic_day")
+    );
+}
+
+#[test]
+fn two_rules_of_one_holiday_may_not_overlap() {
+    let mut rules = cal().rules().clone();
+    let mut twice = rules.holidays.iter().find(|h| h.id == "constitution_day" && h.from == Some(2027)).unwrap().clone();
+    twice.from = Some(2025);
+    rules.holidays.push(twice);
+    assert!(
+        matches!(BusinessCalendar::new(rules, vec![]), Err(CalendarError::Invalid(m)) if m.contains("constitution_day"))
+    );
 }
 
 #[test]

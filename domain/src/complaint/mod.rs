@@ -1,5 +1,7 @@
-//! Complaints (шағым / жалоба) about a provider's decision, action or inaction, as paragraph 38 of the
-//! rules of order No 414 words it (004:169-192):
+//! Complaints (шағым / жалоба) about a provider's decision, action or inaction. The seeds state the
+//! procedure only in paragraph 38 of the adoption-agency accreditation rules (004:169-192); for every
+//! other service it comes from the Law on public services (No 88-V, art. 25), an act outside the seeds,
+//! and is cited as such ([`crate::passport::law_complaint_terms`]):
 //!
 //! - the applicant files it to the provider's head;
 //! - the provider either fully satisfies it within 3 working days of receipt, and then does not
@@ -9,7 +11,7 @@
 //!   one to the review body within 15 working days of its registration there (004:189-190);
 //! - the review body upholds it (the application is reopened for a new decision) or rejects it.
 //!
-//! Terms come from the application's passport when it states them, else from paragraph 38 above.
+//! Terms come from the application's passport when its rules state them, else from the Law.
 //! Everything here is pure: [`file`] and [`step`] return what to store.
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -19,23 +21,16 @@ use serde_json::{json, Value};
 use crate::application::{Actor, Application, Event, HistoryRecord, Official, Status};
 use crate::calendar::BusinessCalendar;
 use crate::deadline;
-use crate::passport::{Passport, Stage, TermUnit};
+use crate::passport::{Passport, TermUnit};
 use crate::violation::Violation;
 
 /// The review body complaints are forwarded to: the authorised body for assessing and controlling the
 /// quality of state services (organisation kind `review_body`).
 pub const REVIEW_BODY: &str = "quality-agency";
 
-/// Where paragraph 38 says each thing (order No 414, seed 004).
-pub const SOURCE_FILING: &str =
-    "004:170-174 | Order 414, rules para 38: a complaint goes to the provider's head or the review body";
-pub const SOURCE_FORWARDING: &str = "004:179-181 | Order 414, rules para 38: forwarding within 3 working days";
-pub const SOURCE_SATISFACTION: &str =
-    "004:182-185 | Order 414, rules para 38: not forwarded when fully satisfied within 3 working days";
-pub const SOURCE_PROVIDER_REVIEW: &str =
-    "004:186-188 | Order 414, rules para 38: review by the provider within 5 working days of registration";
-pub const SOURCE_REVIEW_BODY: &str =
-    "004:189-190 | Order 414, rules para 38: review by the review body within 15 working days of registration";
+/// Who receives a complaint, as paragraph 38 of the accreditation rules says it (order No 414, seed
+/// 004); only the accreditation's complaints cite it.
+pub const SOURCE_FILING: &str = "004:170-174 | Accreditation Rules, paragraph 38 (as worded by Order 414, list item 1): a complaint goes to the provider's head or the review body";
 
 /// A complaint's states.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -193,46 +188,63 @@ const FORWARDING: &str = "complaint_forwarding";
 const PROVIDER_REVIEW: &str = "complaint_review_provider";
 const BODY_REVIEW: &str = "complaint_review_body";
 
-/// The three terms of paragraph 38, from the passport when it states them.
+/// Who receives a complaint, for services whose rules do not say it: the Law on public services.
+pub fn law_filing_source() -> String {
+    format!(
+        "{}: a complaint goes to the provider's head or the review body",
+        crate::passport::LAW_ON_PUBLIC_SERVICES_ART_25
+    )
+}
+
+fn applied(t: crate::passport::ComplaintTerm) -> AppliedTerm {
+    AppliedTerm { code: t.code.into(), value: t.value, unit: t.unit, source: t.citation.to_string() }
+}
+
+/// The three complaint terms (forwarding, the provider's review, the review body's review): the
+/// passport's own where its rules state them (the accreditation, 004:169-192), else the Law's.
 pub fn terms_for(passport: Option<&Passport>, app: &Application) -> [AppliedTerm; 3] {
-    let from_passport = |stage: Stage| {
-        passport.and_then(|p| {
-            p.terms_for(stage, app.channel, app.subtype.as_deref())
-                .next()
-                .map(|t| (t.value, t.unit, t.source.to_string()))
-        })
-    };
-    let term = |code: &str, stage: Stage, value: u32, source: &str| {
-        let (value, unit, source) = from_passport(stage).unwrap_or((value, TermUnit::WorkingDays, source.to_string()));
-        AppliedTerm { code: code.into(), value, unit, source }
-    };
-    [
-        term(FORWARDING, Stage::ComplaintForwarding, 3, SOURCE_FORWARDING),
-        term(PROVIDER_REVIEW, Stage::ComplaintReviewProvider, 5, SOURCE_PROVIDER_REVIEW),
-        term(BODY_REVIEW, Stage::ComplaintReviewBody, 15, SOURCE_REVIEW_BODY),
-    ]
+    match passport {
+        Some(p) => p.complaint_terms(app.channel, app.subtype.as_deref()).map(applied),
+        None => crate::passport::law_complaint_terms().map(applied),
+    }
+}
+
+/// Whether the complaint's terms are the seeds' own (paragraph 38 of the accreditation rules).
+fn stated_in_seeds(c: &Complaint) -> bool {
+    c.forwarding_term().source.starts_with("004:")
+}
+
+/// Where the law says who receives this complaint.
+pub fn filing_source(c: &Complaint) -> String {
+    if stated_in_seeds(c) {
+        SOURCE_FILING.into()
+    } else {
+        law_filing_source()
+    }
 }
 
 impl Complaint {
-    fn term(&self, code: &str, value: u32, source: &str) -> AppliedTerm {
-        self.terms.iter().find(|t| t.code == code).cloned().unwrap_or(AppliedTerm {
-            code: code.into(),
-            value,
-            unit: TermUnit::WorkingDays,
-            source: source.into(),
+    /// The term applied at registration, else the Law's.
+    fn term(&self, code: &str) -> AppliedTerm {
+        self.terms.iter().find(|t| t.code == code).cloned().unwrap_or_else(|| {
+            crate::passport::law_complaint_terms()
+                .into_iter()
+                .find(|t| t.code == code)
+                .map(applied)
+                .expect("the Law states all three complaint terms")
         })
     }
 
     pub fn forwarding_term(&self) -> AppliedTerm {
-        self.term(FORWARDING, 3, SOURCE_FORWARDING)
+        self.term(FORWARDING)
     }
 
     pub fn provider_review_term(&self) -> AppliedTerm {
-        self.term(PROVIDER_REVIEW, 5, SOURCE_PROVIDER_REVIEW)
+        self.term(PROVIDER_REVIEW)
     }
 
     pub fn review_body_term(&self) -> AppliedTerm {
-        self.term(BODY_REVIEW, 15, SOURCE_REVIEW_BODY)
+        self.term(BODY_REVIEW)
     }
 }
 
@@ -381,7 +393,7 @@ pub fn file(
     if filer.role != Actor::Applicant || filer.sub != app.applicant_iin {
         return Err(Violation::NotForThisActor {
             detail: "only the applicant files a complaint about their application".into(),
-            basis: Some(SOURCE_FILING),
+            basis: Some("the applicant complains about their own application"),
         });
     }
     let terms = terms_for(passport, app);
@@ -476,7 +488,7 @@ pub fn step(
         let who_may = if role == Actor::Head { "the provider's head" } else { "the review body it was forwarded to" };
         return Err(Violation::NotForThisActor {
             detail: format!("only {who_may} may `{}` a complaint", action.code()),
-            basis: Some(SOURCE_FILING),
+            basis: None,
         });
     }
     if c.status != from {
@@ -485,7 +497,7 @@ pub fn step(
             detail: format!("`{}` is not allowed while the complaint is `{}`", action.code(), c.status.code()),
             state: c.status.code().into(),
             allowed: allowed_actions(c, who).iter().map(|a| a.code().to_string()).collect(),
-            basis: Some(SOURCE_FILING),
+            basis: None,
         });
     }
     let official = who.official;
@@ -529,7 +541,7 @@ pub fn step(
         }
         ComplaintCommand::Decide { outcome, reason } => {
             if outcome == Outcome::Satisfied {
-                return Err(Violation::field("outcome", "enum", "one of: upheld, rejected").citing(SOURCE_REVIEW_BODY));
+                return Err(Violation::field("outcome", "enum", "one of: upheld, rejected"));
             }
             resolve(&mut next, outcome, &reason, official, now, c.review_due.map(|d| d.at));
             let (h, e) = on_application(
@@ -615,9 +627,8 @@ pub fn term_statuses(c: &Complaint, now: DateTime<Utc>) -> Vec<TermStatus> {
     let forwarded = c.forwarded_at.is_some();
     let decided_by_body = matches!(c.status, ComplaintStatus::Upheld | ComplaintStatus::Rejected);
     let provider_acted = if satisfied { c.resolved_at } else { c.forwarded_at };
-    // The satisfaction term is the forwarding term; paragraph 38 states it in its own sentence.
-    let satisfaction_source =
-        if fwd.source == SOURCE_FORWARDING { SOURCE_SATISFACTION.to_string() } else { fwd.source.clone() };
+    // Satisfying is the other way out of the forwarding term, and the same provision states both.
+    let satisfaction_source = fwd.source.clone();
     let mk = |code, term: &AppliedTerm, source: String, due: Option<Due>, st: (TermState, Option<bool>)| TermStatus {
         code,
         term: term.clone(),

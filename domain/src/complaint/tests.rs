@@ -214,3 +214,21 @@ fn an_unanswered_complaint_becomes_overdue_after_its_term() {
     let terms = term_statuses(&c, astana(12, 3, 18, 30));
     assert_eq!(terms.iter().find(|t| t.code == "forwarding").unwrap().state, TermState::Pending);
 }
+
+#[test]
+fn only_the_accreditation_cites_paragraph_38_everyone_else_the_law() {
+    let catalog = Catalog::builtin();
+    let on = date(11, 23);
+    let meals = catalog.service("free_school_meals").and_then(|s| s.in_force(on));
+    for t in terms_for(meals, &application(Status::Refused)) {
+        assert!(t.source.starts_with("outside the seeds: ") && t.source.contains("article 25"), "{t:?}");
+    }
+    let accreditation = catalog.service("adoption_agency_accreditation").and_then(|s| s.in_force(on)).unwrap();
+    let mut app = application(Status::Refused);
+    app.service_key = accreditation.key.clone();
+    app.subtype = accreditation.subtypes.first().map(|s| s.code.clone());
+    app.channel = accreditation.channels[0];
+    let terms = terms_for(Some(accreditation), &app);
+    assert!(terms.iter().all(|t| t.source.starts_with("004:1")), "{terms:?}");
+    assert_eq!(terms.map(|t| t.value), [3, 5, 15]);
+}
