@@ -65,13 +65,17 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
 /// the field's path, and control characters in any string or key (NUL first of all: PostgreSQL cannot
 /// store it) as 422 naming the field.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value = parse_json_value(&mut de)?;
-    de.end().map_err(|_| ApiError::BadRequest {
-        code: "trailing_data",
-        detail: "the body continues after the JSON value; send exactly one JSON value".into(),
-        errors: vec![],
-    })?;
+    use serde::Deserialize;
+    // First the shape of the text alone: one JSON value and nothing after it (a syntax error is left
+    // to the typed pass below, which reports it with its position).
+    let mut syntax = serde_json::Deserializer::from_slice(bytes);
+    if serde::de::IgnoredAny::deserialize(&mut syntax).is_ok() && syntax.end().is_err() {
+        return Err(ApiError::BadRequest {
+            code: "trailing_data",
+            detail: "the body continues after the JSON value; send exactly one JSON value".into(),
+            errors: vec![],
+        });
+    }
     // Raw control characters are a syntax error in JSON strings, so only escapes (`\u0000`) and the
     // raw DEL can carry one: walk the document only when one of those appears.
     if bytes.windows(2).any(|w| w == b"\\u") || bytes.contains(&0x7f) {
@@ -83,7 +87,8 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             }
         }
     }
-    Ok(value)
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    parse_json_value(&mut de)
 }
 
 /// A control character that makes no sense in a submitted text: C0 except tab, line feed and carriage

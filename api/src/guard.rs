@@ -247,7 +247,9 @@ pub async fn inner(
     if let Err(e) = routes.check_target(&method, req.path(), req.query_string()) {
         return Ok(req.into_response(e.error_response()));
     }
-    if req.method() == Method::HEAD {
+    if req.method() == Method::HEAD
+        && routes.best_match(req.path()).is_some_and(|r| r.methods.iter().any(|m| m == "GET"))
+    {
         // Answered by the GET route; the HTTP layer sends the head without the body.
         req.head_mut().method = Method::GET;
     }
