@@ -204,9 +204,15 @@ impl TestApp {
         }
     }
 
+    /// A connection pool of its own to the app's database, for what a test sets up or inspects below
+    /// the API.
+    pub fn database(&self) -> persistence::Database {
+        persistence::Database::connect(&self.database_url, 1).expect("the database answers")
+    }
+
     /// Adds an organisation to the database, as operations would by hand.
     pub fn add_organization(&self, id: &str, kind: &str) {
-        let db = persistence::Database::connect(&self.database_url, 1).expect("the database answers");
+        let db = self.database();
         let row = persistence::organizations::OrganizationRow {
             id: id.into(),
             kind: kind.into(),
