@@ -96,7 +96,11 @@ e2e!(administrators_keep_each_organisations_staff_directory, |app| {
     let foreign_head = app.token(Role::Head, "head-9", Some("almaty-education"));
     let emp = app.token(Role::Employee, "emp-1", Some("astana-education"));
     let put = |sub: &str, body: Value, token: String| {
-        let req = app.client.put(app.url(&format!("/api/v1/organizations/astana-education/staff/{sub}"))).bearer_auth(token).json(&body);
+        let req = app
+            .client
+            .put(app.url(&format!("/api/v1/organizations/astana-education/staff/{sub}")))
+            .bearer_auth(token)
+            .json(&body);
         async move {
             let res = req.send().await.unwrap();
             (res.status().as_u16(), res.json::<Value>().await.unwrap_or(Value::Null))
@@ -117,7 +121,8 @@ e2e!(administrators_keep_each_organisations_staff_directory, |app| {
     {
         let db = app.database();
         let yes = db.read(|c| persistence::staff::is_active_employee(c, "astana-education", "emp-1")).unwrap();
-        let head_is_no_employee = db.read(|c| persistence::staff::is_active_employee(c, "astana-education", "head-1")).unwrap();
+        let head_is_no_employee =
+            db.read(|c| persistence::staff::is_active_employee(c, "astana-education", "head-1")).unwrap();
         let elsewhere = db.read(|c| persistence::staff::is_active_employee(c, "almaty-education", "emp-1")).unwrap();
         assert_eq!((yes, head_is_no_employee, elsewhere), (true, false, false));
     }
