@@ -32,13 +32,13 @@ pub struct GuardSettings {
     /// Default 30.
     pub body_timeout_secs: u64,
     /// `RATE_LIMIT_PER_PRINCIPAL`: requests per minute one authenticated caller (`sub` and role) may
-    /// make, with bursts up to `RATE_LIMIT_BURST`; 0 turns the limit off. Default 1200.
+    /// make, with bursts up to `RATE_LIMIT_BURST`; 0 turns the limit off. Default 3000 (50 a second).
     pub per_principal_per_minute: u32,
     /// `RATE_LIMIT_PER_ADDRESS`: requests per minute one client address may make, whoever sends them;
-    /// 0 turns the limit off. Default 6000.
+    /// 0 turns the limit off. Default 30000 (500 a second: a whole office behind one address).
     pub per_address_per_minute: u32,
     /// `RATE_LIMIT_BURST`: how many requests may come at once before the per-minute rate applies.
-    /// Default 200.
+    /// Default 300.
     pub burst: u32,
     /// `RATE_LIMIT_TRUST_FORWARDED`: take the client address from `Forwarded`/`X-Forwarded-For` (only
     /// behind a proxy that sets it). Default false: the peer address.
@@ -53,9 +53,9 @@ impl Default for GuardSettings {
         GuardSettings {
             head_timeout_secs: 5,
             body_timeout_secs: 30,
-            per_principal_per_minute: 1200,
-            per_address_per_minute: 6000,
-            burst: 200,
+            per_principal_per_minute: 3000,
+            per_address_per_minute: 30000,
+            burst: 300,
             trust_forwarded: false,
             cors_allowed_origins: Vec::new(),
         }

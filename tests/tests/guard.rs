@@ -274,6 +274,7 @@ async fn rate_limits_answer_429_with_retry_after() {
     assert_eq!(app.get("/api/v1/services", None).await.0, 200);
     let (s, b) = app.get("/api/v1/services", None).await;
     assert_eq!((s, b["code"].as_str()), (429, Some("too_many_requests")), "anonymous callers by address: {b}");
+    assert_eq!(app.get("/health/live", None).await.0, 200, "probes are never throttled");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
