@@ -285,7 +285,7 @@ pub struct OrgDirectory {
 
 impl OrgDirectory {
     pub fn load(db: &persistence::Database) -> Result<OrgDirectory, persistence::StoreError> {
-        let kinds = db.read(|c| persistence::organizations::list(c))?.into_iter().map(|r| (r.id, r.kind)).collect();
+        let kinds = db.read(persistence::organizations::list)?.into_iter().map(|r| (r.id, r.kind)).collect();
         Ok(OrgDirectory { kinds: RwLock::new(kinds) })
     }
 
