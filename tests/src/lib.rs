@@ -224,6 +224,21 @@ impl TestApp {
         db.write(|c| persistence::organizations::insert(c, &row)).expect("the organisation is added");
     }
 
+    /// Enrols `sub` in `org`'s staff directory in `role` (through the API, as an administrator), as
+    /// assigning an application to them requires.
+    pub async fn enrol(&self, org: &str, sub: &str, role: Role) {
+        let admin = self.token(Role::Admin, "admin-1", None);
+        let res = self
+            .client
+            .put(self.url(&format!("/api/v1/organizations/{org}/staff/{sub}")))
+            .bearer_auth(admin)
+            .json(&serde_json::json!({"role": role.code(), "full_name": format!("Staff member {sub}")}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 200, "enrolling {sub} at {org}: {}", res.text().await.unwrap_or_default());
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }

@@ -127,6 +127,9 @@ e2e!(administrators_keep_each_organisations_staff_directory, |app| {
         assert_eq!((yes, head_is_no_employee, elsewhere), (true, false, false));
     }
 
+    app.enrol("almaty-education", "emp-2", Role::Employee).await;
+    assert!(app.database().read(|c| persistence::staff::is_active_employee(c, "almaty-education", "emp-2")).unwrap());
+
     let (s, list) = app.get("/api/v1/organizations/astana-education/staff", Some(&head)).await;
     assert_eq!(s, 200, "{list}");
     assert_eq!(list.as_array().unwrap().len(), 2);
