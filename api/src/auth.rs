@@ -1,9 +1,19 @@
 //! Authentication: bearer JWTs, verified with HS256 (development) or RS256/ES256 public keys
 //! (production), and the caller's role and organisation taken from the claims.
+//!
+//! A token is trusted only as far as it goes: its signature, `exp`, `nbf` and `iat` against the
+//! server's (injectable) clock, a lifetime no longer than `JWT_MAX_LIFETIME_SECS`, no `crit` extension
+//! (none is understood here, RFC 7515 section 4.1.11), a `sub` that is an IIN with a valid check digit
+//! for applicants and a bounded identifier for everyone else, and for staff an `org` that exists and is
+//! of the kind the role works for (an operator at a State Corporation centre, an employee or head at a
+//! provider, a reviewer at the review body). Anything else is 401.
 
-use std::future::{ready, Ready};
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::RwLock;
 
-use actix_web::{dev::Payload, http::header, web, FromRequest, HttpRequest};
+use actix_web::{dev::Payload, http::header, web, FromRequest, HttpMessage, HttpRequest};
 use jsonwebtoken::{decode, decode_header, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -44,9 +54,28 @@ impl Role {
 
     /// Staff roles act for an organisation and must carry `org`.
     pub fn needs_org(self) -> bool {
-        matches!(self, Role::Operator | Role::Employee | Role::Head | Role::Reviewer)
+        self.org_kind().is_some()
+    }
+
+    /// The kind of organisation (`organizations.kind`) a staff role works for.
+    pub fn org_kind(self) -> Option<&'static str> {
+        match self {
+            Role::Operator => Some("state_corporation"),
+            Role::Employee | Role::Head => Some("provider"),
+            Role::Reviewer => Some("review_body"),
+            Role::Applicant | Role::Admin => None,
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Role> {
+        [Role::Applicant, Role::Operator, Role::Employee, Role::Head, Role::Reviewer, Role::Admin]
+            .into_iter()
+            .find(|r| r.code() == code)
     }
 }
+
+/// The longest `sub` or `org` accepted: the width of the columns that record who acted.
+pub const MAX_ID_LEN: usize = 64;
 
 /// The claims this API reads.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -59,6 +88,8 @@ pub struct Claims {
     pub exp: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iat: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nbf: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub iss: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -95,13 +126,38 @@ impl Principal {
 }
 
 /// Tolerated clock skew between the token issuer and this server.
-const LEEWAY_SECONDS: i64 = 30;
+pub const LEEWAY_SECONDS: i64 = 30;
 
 /// Verifies tokens against the configured keys.
 pub struct Authenticator {
     keys: Vec<(Algorithm, DecodingKey)>,
     issuer: Option<String>,
     audience: Option<String>,
+    max_lifetime: i64,
+}
+
+/// An identifier fit to be stored and shown: non-empty, at most [`MAX_ID_LEN`] bytes, no control
+/// characters or surrounding blanks.
+fn plain_id(s: &str) -> bool {
+    !s.is_empty() && s.len() <= MAX_ID_LEN && s.trim() == s && !s.chars().any(char::is_control)
+}
+
+/// 401 when the token's protected header names critical extensions: none is implemented here, and a
+/// recipient must refuse a token whose `crit` it does not understand (RFC 7515 section 4.1.11).
+fn refuse_crit(token: &str) -> Result<(), ApiError> {
+    use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+    let head = token.split('.').next().unwrap_or_default();
+    let bytes = URL_SAFE_NO_PAD
+        .decode(head.trim_end_matches('='))
+        .map_err(|_| ApiError::Unauthorized("the token is malformed".into()))?;
+    let value: serde_json::Value =
+        serde_json::from_slice(&bytes).map_err(|_| ApiError::Unauthorized("the token is malformed".into()))?;
+    if value.get("crit").is_some() {
+        return Err(ApiError::Unauthorized(
+            "the token names critical extensions (`crit`) this server does not implement".into(),
+        ));
+    }
+    Ok(())
 }
 
 impl Authenticator {
@@ -118,7 +174,15 @@ impl Authenticator {
             let k = DecodingKey::from_ec_pem(pem.as_bytes()).map_err(|e| format!("JWT_ES256_PUBLIC_KEY: {e}"))?;
             keys.push((Algorithm::ES256, k));
         }
-        Ok(Authenticator { keys, issuer: cfg.issuer.clone(), audience: cfg.audience.clone() })
+        if cfg.max_lifetime_secs <= 0 {
+            return Err("JWT_MAX_LIFETIME_SECS must be positive".into());
+        }
+        Ok(Authenticator {
+            keys,
+            issuer: cfg.issuer.clone(),
+            audience: cfg.audience.clone(),
+            max_lifetime: cfg.max_lifetime_secs,
+        })
     }
 
     pub fn has_keys(&self) -> bool {
@@ -126,10 +190,13 @@ impl Authenticator {
     }
 
     /// Verifies a token: signature with a key of the token's own algorithm (only algorithms we hold a
-    /// key for; `none` never), expiry against the server's clock `now` (so a pinned clock governs
-    /// tokens too), optional issuer and audience, and the claims' shape.
+    /// key for; `none` never), `exp`, `nbf` and `iat` against the server's clock `now` (so a pinned
+    /// clock governs tokens too) with [`LEEWAY_SECONDS`] of skew, the maximum lifetime, no `crit`,
+    /// optional issuer and audience, and the claims' shape. The organisation's existence and kind are
+    /// checked by [`OrgDirectory::check`] (they need the database).
     pub fn verify(&self, token: &str, now: i64) -> Result<Principal, ApiError> {
         let unauthorized = |m: &str| ApiError::Unauthorized(m.to_string());
+        refuse_crit(token)?;
         let head = decode_header(token)
             .map_err(|_| unauthorized("the token is malformed or its algorithm is not accepted"))?;
         let (alg, key) = self
@@ -161,13 +228,108 @@ impl Authenticator {
         if c.exp + LEEWAY_SECONDS < now {
             return Err(unauthorized("the token has expired"));
         }
-        if c.role.needs_org() && c.org.as_deref().is_none_or(str::is_empty) {
-            return Err(unauthorized(&format!("a `{}` token must carry `org`", c.role.code())));
+        if c.nbf.is_some_and(|nbf| nbf > now + LEEWAY_SECONDS) {
+            return Err(unauthorized("the token is not valid yet (`nbf` is in the future)"));
         }
-        if c.role == Role::Applicant && !(c.sub.len() == 12 && c.sub.bytes().all(|b| b.is_ascii_digit())) {
-            return Err(unauthorized("an applicant token's `sub` must be the person's 12-digit IIN"));
+        if let Some(iat) = c.iat {
+            if iat > now + LEEWAY_SECONDS {
+                return Err(unauthorized("the token was issued in the future (`iat`)"));
+            }
+            if c.exp - iat > self.max_lifetime + LEEWAY_SECONDS {
+                return Err(unauthorized(&format!(
+                    "the token lives longer than the {} seconds accepted here",
+                    self.max_lifetime
+                )));
+            }
         }
-        Ok(Principal { sub: c.sub, role: c.role, org: c.org })
+        if c.exp - now > self.max_lifetime + LEEWAY_SECONDS {
+            return Err(unauthorized(&format!(
+                "the token lives longer than the {} seconds accepted here",
+                self.max_lifetime
+            )));
+        }
+        if c.role == Role::Applicant {
+            domain::identity::Iin::parse(&c.sub)
+                .map_err(|e| unauthorized(&format!("an applicant token's `sub` must be the person's IIN: {e}")))?;
+        } else if !plain_id(&c.sub) {
+            return Err(unauthorized(&format!(
+                "`sub` must be 1 to {MAX_ID_LEN} characters without control characters or surrounding blanks"
+            )));
+        }
+        let org = if c.role.needs_org() {
+            match c.org {
+                Some(org) if plain_id(&org) => Some(org),
+                Some(_) => {
+                    return Err(unauthorized(&format!(
+                        "`org` must be 1 to {MAX_ID_LEN} characters without control characters or surrounding blanks"
+                    )))
+                }
+                None => return Err(unauthorized(&format!("a `{}` token must carry `org`", c.role.code()))),
+            }
+        } else {
+            // Applicants and administrators act for no organisation; an `org` they carry means nothing.
+            None
+        };
+        Ok(Principal { sub: c.sub, role: c.role, org })
+    }
+}
+
+/// The organisations (id and kind) that staff tokens may name, cached from the database.
+///
+/// Loaded at start; an id not in the cache is looked up by primary key (and kept when found), so an
+/// organisation added later is known at once, while tokens naming unknown ones cost one indexed
+/// look-up each (bounded by the rate limits).
+pub struct OrgDirectory {
+    kinds: RwLock<HashMap<String, String>>,
+}
+
+impl OrgDirectory {
+    pub fn load(db: &persistence::Database) -> Result<OrgDirectory, persistence::StoreError> {
+        let kinds = db.read(persistence::organizations::list)?.into_iter().map(|r| (r.id, r.kind)).collect();
+        Ok(OrgDirectory { kinds: RwLock::new(kinds) })
+    }
+
+    fn cached(&self, org: &str) -> Option<String> {
+        self.kinds.read().unwrap_or_else(|p| p.into_inner()).get(org).cloned()
+    }
+
+    /// The kind of `org` (blocking on a cache miss).
+    pub fn kind_of(&self, db: &persistence::Database, org: &str) -> Result<Option<String>, ApiError> {
+        if let Some(kind) = self.cached(org) {
+            return Ok(Some(kind));
+        }
+        let found = db.read(|c| persistence::organizations::find(c, org))?;
+        if let Some(row) = &found {
+            self.kinds.write().unwrap_or_else(|p| p.into_inner()).insert(row.id.clone(), row.kind.clone());
+        }
+        Ok(found.map(|r| r.kind))
+    }
+
+    /// 401 unless a staff principal's organisation exists and is of the kind its role works for.
+    pub fn check(&self, db: &persistence::Database, who: &Principal) -> Result<(), ApiError> {
+        let (Some(want), Some(org)) = (who.role.org_kind(), who.org.as_deref()) else { return Ok(()) };
+        match self.kind_of(db, org)? {
+            Some(kind) if kind == want => Ok(()),
+            Some(kind) => Err(ApiError::Unauthorized(format!(
+                "a `{}` token must name a {want} organisation; `{org}` is a {kind}",
+                who.role.code()
+            ))),
+            None => Err(ApiError::Unauthorized(format!("the token names an unknown organisation `{org}`"))),
+        }
+    }
+
+    /// Whether the check can be answered from the cache alone (no database round trip).
+    fn check_cached(&self, who: &Principal) -> Option<Result<(), ApiError>> {
+        let (Some(want), Some(org)) = (who.role.org_kind(), who.org.as_deref()) else { return Some(Ok(())) };
+        let kind = self.cached(org)?;
+        Some(if kind == want {
+            Ok(())
+        } else {
+            Err(ApiError::Unauthorized(format!(
+                "a `{}` token must name a {want} organisation; `{org}` is a {kind}",
+                who.role.code()
+            )))
+        })
     }
 }
 
@@ -179,6 +341,7 @@ pub fn mint_hs256(secret: &str, sub: &str, role: Role, org: Option<&str>, ttl_se
         org: org.map(Into::into),
         exp: now + ttl_seconds,
         iat: Some(now),
+        nbf: None,
         iss: None,
         aud: None,
     };
@@ -200,17 +363,49 @@ fn bearer(req: &HttpRequest) -> Result<&str, ApiError> {
     Ok(token.trim())
 }
 
+/// The result of verifying the request's token, kept in the request's extensions so that the rate
+/// limiter and the extractor verify it once.
+#[derive(Clone)]
+pub struct Verified(pub Result<Principal, String>);
+
+/// Verifies the request's bearer token (signature and claims, not the organisation), once per request.
+pub fn verified(req: &HttpRequest, state: &AppState) -> Result<Principal, ApiError> {
+    if let Some(Verified(v)) = req.extensions().get::<Verified>() {
+        return v.clone().map_err(ApiError::Unauthorized);
+    }
+    let result = bearer(req).and_then(|t| state.auth.verify(t, state.clock.now().timestamp())).map_err(|e| match e {
+        ApiError::Unauthorized(m) => m,
+        other => other.to_string(),
+    });
+    req.extensions_mut().insert(Verified(result.clone()));
+    result.map_err(ApiError::Unauthorized)
+}
+
 impl FromRequest for Principal {
     type Error = ApiError;
-    type Future = Ready<Result<Principal, ApiError>>;
+    type Future = Pin<Box<dyn Future<Output = Result<Principal, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let result = (|| {
+        let req = req.clone();
+        Box::pin(async move {
             let state = req
                 .app_data::<web::Data<AppState>>()
-                .ok_or_else(|| ApiError::Internal("application state missing".into()))?;
-            state.auth.verify(bearer(req)?, state.clock.now().timestamp())
-        })();
-        ready(result)
+                .ok_or_else(|| ApiError::Internal("application state missing".into()))?
+                .clone();
+            let orgs = req
+                .app_data::<web::Data<OrgDirectory>>()
+                .ok_or_else(|| ApiError::Internal("organisation directory missing".into()))?
+                .clone();
+            let who = verified(&req, &state)?;
+            match orgs.check_cached(&who) {
+                Some(result) => result?,
+                None => {
+                    let who2 = who.clone();
+                    web::block(move || orgs.check(&state.db, &who2)).await??;
+                }
+            }
+            req.extensions_mut().insert(who.clone());
+            Ok(who)
+        })
     }
 }

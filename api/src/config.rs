@@ -18,9 +18,98 @@ pub struct Settings {
     pub log_filter: String,
     /// `LOG_FORMAT`: `json` (default; one object per line, for log shippers) or `pretty`.
     pub log_json: bool,
+    /// Transport limits: time-outs, rate limits, CORS.
+    pub guard: GuardSettings,
 }
 
-#[derive(Debug, Clone, Default)]
+/// Transport limits (issue 14): request time-outs, rate limits, allowed browser origins.
+#[derive(Debug, Clone)]
+pub struct GuardSettings {
+    /// `REQUEST_HEAD_TIMEOUT_SECS`: how long a client may take to send the request line and headers
+    /// (408 after). Default 5.
+    pub head_timeout_secs: u64,
+    /// `REQUEST_BODY_TIMEOUT_SECS`: how long a client may take to send the whole body (408 after).
+    /// Default 30.
+    pub body_timeout_secs: u64,
+    /// `RATE_LIMIT_PER_PRINCIPAL`: requests per minute one authenticated caller (`sub` and role) may
+    /// make, with bursts up to `RATE_LIMIT_BURST`; 0 turns the limit off. Default 3000 (50 a second).
+    pub per_principal_per_minute: u32,
+    /// `RATE_LIMIT_PER_ADDRESS`: requests per minute one client address may make, whoever sends them;
+    /// 0 turns the limit off. Default 30000 (500 a second: a whole office behind one address).
+    pub per_address_per_minute: u32,
+    /// `RATE_LIMIT_BURST`: how many requests may come at once before the per-minute rate applies.
+    /// Default 300.
+    pub burst: u32,
+    /// `RATE_LIMIT_TRUST_FORWARDED`: take the client address from `Forwarded`/`X-Forwarded-For` (only
+    /// behind a proxy that sets it). Default false: the peer address.
+    pub trust_forwarded: bool,
+    /// `CORS_ALLOWED_ORIGINS`: comma-separated origins (`https://portal.example.kz`) whose browser
+    /// front ends may call the API. Default none: no cross-origin access.
+    pub cors_allowed_origins: Vec<String>,
+}
+
+impl Default for GuardSettings {
+    fn default() -> Self {
+        GuardSettings {
+            head_timeout_secs: 5,
+            body_timeout_secs: 30,
+            per_principal_per_minute: 3000,
+            per_address_per_minute: 30000,
+            burst: 300,
+            trust_forwarded: false,
+            cors_allowed_origins: Vec::new(),
+        }
+    }
+}
+
+impl GuardSettings {
+    pub fn from_env() -> Result<GuardSettings, ConfigError> {
+        let d = GuardSettings::default();
+        let num = |name: &str, default: u64| -> Result<u64, ConfigError> {
+            var(name).map_or(Ok(default), |v| {
+                v.trim().parse().map_err(|_| ConfigError(format!("{name} must be a whole number, got `{v}`")))
+            })
+        };
+        let head_timeout_secs = num("REQUEST_HEAD_TIMEOUT_SECS", d.head_timeout_secs)?;
+        let body_timeout_secs = num("REQUEST_BODY_TIMEOUT_SECS", d.body_timeout_secs)?;
+        if head_timeout_secs == 0 || body_timeout_secs == 0 {
+            return Err(ConfigError("request time-outs must be at least 1 second".into()));
+        }
+        let burst = num("RATE_LIMIT_BURST", d.burst as u64)?;
+        if burst == 0 {
+            return Err(ConfigError("RATE_LIMIT_BURST must be at least 1".into()));
+        }
+        let mut cors_allowed_origins = Vec::new();
+        for origin in var("CORS_ALLOWED_ORIGINS").unwrap_or_default().split(',').map(str::trim) {
+            if origin.is_empty() {
+                continue;
+            }
+            let ok = (origin.starts_with("https://") || origin.starts_with("http://"))
+                && !origin.ends_with('/')
+                && origin.split("://").nth(1).is_some_and(|h| !h.is_empty() && !h.contains('/'));
+            if !ok {
+                return Err(ConfigError(format!(
+                    "CORS_ALLOWED_ORIGINS: `{origin}` is not an origin (scheme://host[:port], no path)"
+                )));
+            }
+            cors_allowed_origins.push(origin.to_string());
+        }
+        Ok(GuardSettings {
+            head_timeout_secs,
+            body_timeout_secs,
+            per_principal_per_minute: num("RATE_LIMIT_PER_PRINCIPAL", d.per_principal_per_minute as u64)? as u32,
+            per_address_per_minute: num("RATE_LIMIT_PER_ADDRESS", d.per_address_per_minute as u64)? as u32,
+            burst: burst as u32,
+            trust_forwarded: var("RATE_LIMIT_TRUST_FORWARDED").is_some_and(|v| v == "true" || v == "1"),
+            cors_allowed_origins,
+        })
+    }
+}
+
+/// The default `JWT_MAX_LIFETIME_SECS`: a working day's session with margin.
+pub const DEFAULT_MAX_TOKEN_LIFETIME_SECS: i64 = 24 * 3600;
+
+#[derive(Debug, Clone)]
 pub struct JwtSettings {
     /// `JWT_HS256_SECRET`: shared secret for HS256 (development). Also what `api token` signs with.
     pub hs256_secret: Option<String>,
@@ -32,6 +121,21 @@ pub struct JwtSettings {
     pub issuer: Option<String>,
     /// `JWT_AUDIENCE`: when set, tokens must carry this `aud`.
     pub audience: Option<String>,
+    /// `JWT_MAX_LIFETIME_SECS`: the longest a token may live (`exp` - `iat`, and `exp` - now). Default 24 h.
+    pub max_lifetime_secs: i64,
+}
+
+impl Default for JwtSettings {
+    fn default() -> Self {
+        JwtSettings {
+            hs256_secret: None,
+            rs256_public_key_pem: None,
+            es256_public_key_pem: None,
+            issuer: None,
+            audience: None,
+            max_lifetime_secs: DEFAULT_MAX_TOKEN_LIFETIME_SECS,
+        }
+    }
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "./data/app.db";
@@ -66,6 +170,7 @@ impl Settings {
             jwt: JwtSettings::from_env()?,
             log_filter: var("RUST_LOG").unwrap_or_else(|| "info".into()),
             log_json: var("LOG_FORMAT").is_none_or(|f| f != "pretty"),
+            guard: GuardSettings::from_env()?,
         })
     }
 }
@@ -84,6 +189,12 @@ impl JwtSettings {
             es256_public_key_pem: read_file("JWT_ES256_PUBLIC_KEY", var("JWT_ES256_PUBLIC_KEY"))?,
             issuer: var("JWT_ISSUER"),
             audience: var("JWT_AUDIENCE"),
+            max_lifetime_secs: match var("JWT_MAX_LIFETIME_SECS") {
+                None => DEFAULT_MAX_TOKEN_LIFETIME_SECS,
+                Some(v) => v.trim().parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                    ConfigError(format!("JWT_MAX_LIFETIME_SECS must be a positive number of seconds, got `{v}`"))
+                })?,
+            },
         })
     }
 }

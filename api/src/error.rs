@@ -92,6 +92,12 @@ pub enum ApiError {
     PreconditionFailed(String),
     #[error("payload too large")]
     PayloadTooLarge(String),
+    /// The client did not send its request (head or body) in time.
+    #[error("request timeout: {0}")]
+    RequestTimeout(String),
+    /// Too many requests from this caller or address; retry after that many seconds.
+    #[error("too many requests")]
+    TooManyRequests { detail: String, retry_after_secs: u64 },
     #[error("unsupported media type")]
     UnsupportedMediaType(String),
     /// Well-formed but invalid input: each field and rule listed.
@@ -157,6 +163,12 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "Unsupported content type")
             }
+            ApiError::RequestTimeout(_) => {
+                (StatusCode::REQUEST_TIMEOUT, "request_timeout", "The request did not arrive in time")
+            }
+            ApiError::TooManyRequests { .. } => {
+                (StatusCode::TOO_MANY_REQUESTS, "too_many_requests", "Too many requests; slow down")
+            }
             ApiError::Validation { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, code, "The request is not valid"),
             ApiError::Unavailable(_) => {
                 (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "The service is temporarily unavailable")
@@ -200,6 +212,8 @@ impl ApiError {
             | ApiError::PreconditionFailed(d)
             | ApiError::PayloadTooLarge(d)
             | ApiError::UnsupportedMediaType(d)
+            | ApiError::RequestTimeout(d)
+            | ApiError::TooManyRequests { detail: d, .. }
             | ApiError::Unavailable(d) => (Some(d.clone()), vec![], None, None),
             ApiError::Procedure(v) => {
                 use domain::violation::Violation as V;
@@ -257,6 +271,9 @@ impl ResponseError for ApiError {
             }
             ApiError::MethodNotAllowed { allowed } => {
                 res.insert_header((header::ALLOW, allowed.join(", ")));
+            }
+            ApiError::TooManyRequests { retry_after_secs, .. } => {
+                res.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
             }
             _ => {}
         }

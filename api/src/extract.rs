@@ -42,9 +42,14 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
             if declared_len.is_some_and(|n| n > limit) {
                 return Err(ApiError::PayloadTooLarge(format!("the body may be at most {limit} bytes")));
             }
-            let bytes = body.await.map_err(|e| match e.as_response_error().status_code().as_u16() {
-                413 => ApiError::PayloadTooLarge(format!("the body may be at most {limit} bytes")),
-                _ => ApiError::BadRequest { code: "unreadable_body", detail: e.to_string(), errors: vec![] },
+            let bytes = body.await.map_err(|e| {
+                if crate::guard::is_body_timeout(&e) {
+                    return ApiError::RequestTimeout("the body did not arrive in time".into());
+                }
+                match e.as_response_error().status_code().as_u16() {
+                    413 => ApiError::PayloadTooLarge(format!("the body may be at most {limit} bytes")),
+                    _ => ApiError::BadRequest { code: "unreadable_body", detail: e.to_string(), errors: vec![] },
+                }
             })?;
             if bytes.len() > limit {
                 return Err(ApiError::PayloadTooLarge(format!("the body may be at most {limit} bytes")));
@@ -56,9 +61,79 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
     }
 }
 
-/// Parses JSON, reporting syntax errors as 400 and data errors as 422 with the field's path.
+/// Parses JSON, reporting syntax errors and data after the JSON value as 400, data errors as 422 with
+/// the field's path, and control characters in any string or key (NUL first of all: PostgreSQL cannot
+/// store it) as 422 naming the field.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    use serde::Deserialize;
+    // First the shape of the text alone: one JSON value and nothing after it (a syntax error is left
+    // to the typed pass below, which reports it with its position).
+    let mut syntax = serde_json::Deserializer::from_slice(bytes);
+    if serde::de::IgnoredAny::deserialize(&mut syntax).is_ok() && syntax.end().is_err() {
+        return Err(ApiError::BadRequest {
+            code: "trailing_data",
+            detail: "the body continues after the JSON value; send exactly one JSON value".into(),
+            errors: vec![],
+        });
+    }
+    // Raw control characters are a syntax error in JSON strings, so only escapes (`\u0000`) and the
+    // raw DEL can carry one: walk the document only when one of those appears.
+    if bytes.windows(2).any(|w| w == b"\\u") || bytes.contains(&0x7f) {
+        if let Ok(doc) = serde_json::from_slice::<serde_json::Value>(bytes) {
+            let mut errors = Vec::new();
+            control_characters(&doc, "", &mut errors);
+            if !errors.is_empty() {
+                return Err(ApiError::validation(errors));
+            }
+        }
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    parse_json_value(&mut de)
+}
+
+/// A control character that makes no sense in a submitted text: C0 except tab, line feed and carriage
+/// return, and DEL.
+pub fn is_bad_control(c: char) -> bool {
+    (c.is_ascii_control() && !matches!(c, '\t' | '\n' | '\r')) || c == '\u{7f}'
+}
+
+/// The problem for a text holding a control character, naming the field.
+pub fn control_error(field: impl Into<String>, text: &str) -> FieldError {
+    let message = if text.contains('\0') {
+        "must not contain NUL (U+0000)".to_string()
+    } else {
+        "must not contain control characters (U+0000-U+001F other than tab and line breaks, U+007F)".to_string()
+    };
+    FieldError::new(field, "control_character", message)
+}
+
+fn control_characters(v: &serde_json::Value, path: &str, out: &mut Vec<FieldError>) {
+    use serde_json::Value;
+    match v {
+        Value::String(s) if s.chars().any(is_bad_control) => {
+            out.push(control_error(if path.is_empty() { "." } else { path }, s))
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                control_characters(item, &format!("{path}[{i}]"), out);
+            }
+        }
+        Value::Object(map) => {
+            for (k, item) in map {
+                let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                if k.chars().any(is_bad_control) {
+                    out.push(control_error(p.clone(), k));
+                }
+                control_characters(item, &p, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn parse_json_value<'de, T: DeserializeOwned>(
+    de: &mut serde_json::Deserializer<serde_json::de::SliceRead<'de>>,
+) -> Result<T, ApiError> {
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();

@@ -3,11 +3,13 @@
 //! Start-up is a library function ([`start`]) so that the end-to-end tests run the very same server
 //! on a random port with a pinned clock.
 
+pub mod access;
 pub mod auth;
 pub mod config;
 pub mod documents;
 pub mod error;
 pub mod extract;
+pub mod guard;
 pub mod idempotency;
 pub mod openapi;
 pub mod procedure;
@@ -19,15 +21,15 @@ pub mod views;
 use std::net::TcpListener;
 use std::sync::Arc;
 
+use actix_web::middleware::{from_fn, Condition};
 use actix_web::{web, App, HttpServer};
 use domain::catalog::Catalog;
 use domain::clock::Clock;
 use persistence::Database;
-use tracing_actix_web::TracingLogger;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::auth::Authenticator;
+use crate::auth::{Authenticator, OrgDirectory};
 use crate::config::Settings;
 use crate::routes::RouteTable;
 use crate::state::AppState;
@@ -92,6 +94,9 @@ pub fn start(settings: &Settings, listener: TcpListener, clock: Arc<dyn Clock>) 
     let routes = web::Data::new(RouteTable::from_spec(&spec));
     let spec_doc =
         web::Data::new(routes::docs::SpecDocument(serde_json::to_value(&spec).expect("the spec serialises")));
+    let orgs = web::Data::new(OrgDirectory::load(&state.db)?);
+    let guard_cfg = settings.guard.clone();
+    let guard = web::Data::new(guard::Guard::new(&guard_cfg));
     let max_body = settings.max_body_bytes;
     let app_state = state.clone();
     let server = HttpServer::new(move || {
@@ -100,16 +105,54 @@ pub fn start(settings: &Settings, listener: TcpListener, clock: Arc<dyn Clock>) 
             .app_data(app_state.clone())
             .app_data(routes.clone())
             .app_data(spec_doc.clone())
+            .app_data(orgs.clone())
+            .app_data(guard.clone())
             .app_data(web::PayloadConfig::new(max_body + 1))
             .configure(routes::register)
             .into_app();
-        app.wrap(TracingLogger::default())
-            .service(SwaggerUi::new("/docs/{_:.*}").config(utoipa_swagger_ui::Config::from("/api/v1/openapi.json")))
+        // Outermost last: `outer` sees every answer, CORS headers reach even a 429.
+        app.service(SwaggerUi::new("/docs/{_:.*}").config(utoipa_swagger_ui::Config::from("/api/v1/openapi.json")))
             .default_service(web::to(routes::fallback))
+            .wrap(from_fn(guard::inner))
+            .wrap(Condition::new(!guard_cfg.cors_allowed_origins.is_empty(), cors(&guard_cfg.cors_allowed_origins)))
+            .wrap(from_fn(guard::outer))
     })
+    .client_request_timeout(std::time::Duration::from_secs(settings.guard.head_timeout_secs))
+    .client_disconnect_timeout(std::time::Duration::from_secs(2))
     .listen(listener)?
     .run();
     Ok(Running { port, server, state })
+}
+
+/// CORS for the browser front ends at `origins` (none: no cross-origin access at all).
+fn cors(origins: &[String]) -> actix_cors::Cors {
+    use actix_web::http::{header, Method};
+    let mut cors = actix_cors::Cors::default()
+        .allowed_methods([Method::GET, Method::HEAD, Method::POST, Method::PUT, Method::DELETE])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::ACCEPT,
+            header::ACCEPT_LANGUAGE,
+            header::CONTENT_TYPE,
+            header::IF_MATCH,
+            header::IF_NONE_MATCH,
+            header::HeaderName::from_static("idempotency-key"),
+            header::HeaderName::from_static(guard::REQUEST_ID),
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::LOCATION,
+            header::RETRY_AFTER,
+            header::CONTENT_DISPOSITION,
+            header::HeaderName::from_static(guard::REQUEST_ID),
+        ])
+        .max_age(600)
+        // Another origin's request is answered without CORS headers (the browser withholds it), not refused.
+        .block_on_origin_mismatch(false);
+    for origin in origins {
+        cors = cors.allowed_origin(origin);
+    }
+    cors
 }
 
 /// Sets up structured logging (JSON lines by default).

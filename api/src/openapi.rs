@@ -36,7 +36,8 @@ their history.\n\nErrors are RFC 9457 `application/problem+json` with a stable `
         (name = "notifications", description = "What applicants were told about their applications, in kk/ru/en"),
         (name = "documents", description = "Attachments of an application, and result documents signed by the server (Ed25519 JWS), verifiable by anyone"),
         (name = "registries", description = "State registries the provider queries itself (persons, civil registry, criminal records, ...), embedded and edited by administrators; the intake check that spares the applicant what they hold"),
-        (name = "organizations", description = "Providers, State Corporation centres, the review body"),
+        (name = "organizations", description = "Providers, State Corporation centres, the review body, and each one's staff directory"),
+        (name = "access-log", description = "The access journal: every read of personal data (who, role, organisation, what, for which application, when); applicants see who read theirs"),
         (name = "health", description = "Liveness and readiness probes"),
     ),
     components(schemas(Problem, FieldError)),
@@ -191,6 +192,7 @@ fn finish_spec(mut api: Spec) -> Spec {
                 if matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Path) {
                     p.required = utoipa::openapi::Required::True;
                 }
+                bound_length(p);
             }
             let has_body = op.request_body.is_some();
             let has_query = op.parameters.as_ref().is_some_and(|ps| {
@@ -221,6 +223,7 @@ fn finish_spec(mut api: Spec) -> Spec {
                 add("404", "Not found, or not visible to the caller");
             }
             if has_body {
+                add("408", "The body did not arrive within the time-out");
                 add("413", "The body exceeds the size limit");
                 add("415", "The body is not JSON");
             }
@@ -231,9 +234,55 @@ fn finish_spec(mut api: Spec) -> Spec {
             if path != "/health/live" {
                 add("503", "The database is unavailable");
             }
+            if !path.starts_with("/health/") {
+                let limited = ResponseBuilder::new()
+                    .description(
+                        "Too many requests from this caller or client address; retry after `Retry-After` seconds",
+                    )
+                    .header(
+                        "Retry-After",
+                        utoipa::openapi::HeaderBuilder::new()
+                            .schema(
+                                utoipa::openapi::ObjectBuilder::new()
+                                    .schema_type(utoipa::openapi::schema::Type::Integer),
+                            )
+                            .description(Some("Seconds to wait before retrying"))
+                            .build(),
+                    )
+                    .content(PROBLEM_JSON, ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build())
+                    .build();
+                op.responses.responses.entry("429".to_string()).or_insert_with(|| limited.into());
+            }
         }
     }
     api
+}
+
+/// The longest path parameter (an id, a key, a version: the width of the columns they are stored in)
+/// and query value the server accepts, unless a route declares its own bound.
+pub const MAX_PATH_PARAM: usize = 64;
+pub const MAX_QUERY_VALUE: usize = 256;
+
+/// Declares a length bound on string path and query parameters that have none (enforced by
+/// [`crate::guard::inner`] from the spec itself): a path value longer is 404, a query value 422.
+fn bound_length(p: &mut utoipa::openapi::path::Parameter) {
+    use utoipa::openapi::path::ParameterIn;
+    let max = match p.parameter_in {
+        ParameterIn::Path => MAX_PATH_PARAM,
+        ParameterIn::Query => MAX_QUERY_VALUE,
+        _ => return,
+    };
+    let Some(schema) = p.schema.as_ref() else { return };
+    let mut v = serde_json::to_value(schema).unwrap_or_default();
+    let is_string =
+        v.get("type").is_some_and(|t| t == "string" || t.as_array().is_some_and(|a| a.iter().any(|x| x == "string")));
+    if !is_string || v.get("enum").is_some() || v.get("maxLength").is_some() {
+        return;
+    }
+    v["maxLength"] = serde_json::json!(max);
+    if let Ok(bounded) = serde_json::from_value(v) {
+        p.schema = Some(bounded);
+    }
 }
 
 fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {

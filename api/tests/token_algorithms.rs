@@ -18,6 +18,7 @@ fn claims() -> Claims {
         org: Some("astana-education".into()),
         exp: NOW + 600,
         iat: Some(NOW),
+        nbf: None,
         iss: None,
         aud: None,
     }

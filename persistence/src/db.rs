@@ -73,6 +73,29 @@ impl std::fmt::Debug for Database {
     }
 }
 
+/// The key of the PostgreSQL advisory lock that serialises migrations across instances (any number of
+/// servers may start at once on one database: the first migrates, the others wait and find nothing to
+/// do). An arbitrary constant: "kz-fam" in ASCII.
+pub const MIGRATION_LOCK_KEY: i64 = 0x6b7a_2d66_616d;
+
+/// Applies pending PostgreSQL migrations on a connection of their own, holding the session-level
+/// advisory lock [`MIGRATION_LOCK_KEY`] throughout. The connection is closed at the end, which releases
+/// the lock whatever happened.
+fn migrate_postgres(url: &str) -> Result<(), StoreError> {
+    let mut c =
+        PgConnection::establish(url).map_err(|e| StoreError::Setup(format!("cannot connect to the database: {e}")))?;
+    c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
+        .map_err(|e| StoreError::Setup(format!("cannot take the migration lock: {e}")))?;
+    let applied = c
+        .run_pending_migrations(POSTGRES_MIGRATIONS)
+        .map(|v| v.len())
+        .map_err(|e| StoreError::Setup(format!("migration failed: {e}")));
+    let _ = c.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"));
+    let applied = applied?;
+    tracing::info!(applied, backend = ?Backend::Postgres, "database migrations applied");
+    Ok(())
+}
+
 impl Database {
     /// Connects, creating the SQLite file (and its folder) when needed, and applies pending migrations.
     pub fn connect(url: &str, pool_size: u32) -> Result<Database, StoreError> {
@@ -90,7 +113,7 @@ impl Database {
             }
             Backend::Postgres => url.to_string(),
         };
-        let manager = ConnectionManager::<DbConnection>::new(url);
+        let manager = ConnectionManager::<DbConnection>::new(url.clone());
         let mut builder = Pool::builder().max_size(pool_size.max(1)).connection_timeout(Duration::from_secs(10));
         if backend == Backend::Sqlite {
             builder = builder.connection_customizer(Box::new(SqlitePragmas));
@@ -98,7 +121,10 @@ impl Database {
         let pool =
             builder.build(manager).map_err(|e| StoreError::Setup(format!("cannot connect to the database: {e}")))?;
         let db = Database { pool, backend, write_lock: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))) };
-        db.migrate()?;
+        match backend {
+            Backend::Postgres => migrate_postgres(&url)?,
+            Backend::Sqlite => db.migrate()?,
+        }
         Ok(db)
     }
 

@@ -3,6 +3,7 @@
 //! One code path for SQLite (the embedded default) and PostgreSQL (production): every query is written
 //! once against [`db::DbConnection`], diesel's `MultiConnection` over both backends.
 
+pub mod access_log;
 pub mod applications;
 pub mod calendar;
 pub mod codes;
@@ -17,6 +18,7 @@ pub mod passports;
 pub mod registries;
 pub mod schema;
 pub mod sequences;
+pub mod staff;
 
 pub use db::{Backend, Database, DbConnection};
 /// The driver error, so callers can convert it without depending on diesel themselves.

@@ -202,6 +202,35 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    access_log (id) {
+        id -> BigInt,
+        at -> Timestamp,
+        actor_sub -> Varchar,
+        actor_role -> Varchar,
+        actor_org -> Nullable<Varchar>,
+        kind -> Varchar,
+        resource_id -> Varchar,
+        application_id -> Nullable<Varchar>,
+        subject_iin -> Nullable<Varchar>,
+        request_id -> Nullable<Varchar>,
+    }
+}
+
+diesel::table! {
+    staff_members (org_id, sub) {
+        org_id -> Varchar,
+        sub -> Varchar,
+        role -> Varchar,
+        full_name -> Varchar,
+        active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        updated_by -> Varchar,
+    }
+}
+
+diesel::joinable!(staff_members -> organizations (org_id));
 diesel::joinable!(complaints -> applications (application_id));
 diesel::joinable!(documents -> applications (application_id));
 diesel::joinable!(application_history -> applications (application_id));
@@ -218,5 +247,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     documents,
     document_signing_keys,
     registry_records,
-    complaints
+    complaints,
+    access_log,
+    staff_members
 );

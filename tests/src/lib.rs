@@ -11,13 +11,16 @@ use std::net::TcpListener;
 use std::sync::{Arc, Once};
 
 use api::auth::{mint_hs256, Role};
-use api::config::{JwtSettings, Settings};
+use api::config::{GuardSettings, JwtSettings, Settings};
 use chrono::{DateTime, TimeZone, Utc};
 use diesel::{Connection, RunQueryDsl};
 use domain::clock::FixedClock;
 use serde_json::Value;
 
 pub const SECRET: &str = "e2e-test-secret-0123456789abcdef";
+
+/// The lifetime of the harness's tokens, and the longest its servers accept (`JWT_MAX_LIFETIME_SECS`).
+pub const TOKEN_TTL_SECS: i64 = 60 * 24 * 3600;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -87,6 +90,21 @@ fn postgres_admin_url() -> Option<String> {
     .clone()
 }
 
+/// A fresh, empty PostgreSQL database (its URL), dropped with the guard; `None` when no PostgreSQL is
+/// reachable here.
+pub fn throwaway_postgres() -> Option<(String, impl Drop)> {
+    let Some(admin_url) = postgres_admin_url() else {
+        skip_notice();
+        return None;
+    };
+    let name = format!("e2e_{}", uuid::Uuid::new_v4().simple());
+    let mut c = diesel::PgConnection::establish(&admin_url)
+        .unwrap_or_else(|e| panic!("TEST_DATABASE_URL is set but PostgreSQL does not answer: {e}"));
+    diesel::sql_query(format!("CREATE DATABASE {name}")).execute(&mut c).unwrap();
+    let url = replace_db_name(&admin_url, &name);
+    Some((url, TestDb::Postgres { admin_url, name }))
+}
+
 fn skip_notice() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
@@ -116,6 +134,11 @@ impl TestApp {
     }
 
     pub async fn spawn_at(backend: Backend, now: DateTime<Utc>) -> Option<TestApp> {
+        Self::spawn_with(backend, now, |_| {}).await
+    }
+
+    /// [`TestApp::spawn_at`] with the settings changed by `tweak` (limits, token lifetime, CORS).
+    pub async fn spawn_with(backend: Backend, now: DateTime<Utc>, tweak: impl Fn(&mut Settings)) -> Option<TestApp> {
         let id = uuid::Uuid::new_v4().simple().to_string();
         let (db, url) = match backend {
             Backend::Sqlite => {
@@ -137,7 +160,7 @@ impl TestApp {
                 (TestDb::Postgres { admin_url, name }, url)
             }
         };
-        let mut app = Self::serve(&url, backend, now);
+        let mut app = Self::serve(&url, backend, now, &tweak);
         app._db = Some(db);
         Some(app)
     }
@@ -146,19 +169,26 @@ impl TestApp {
     /// database, not from the first server's memory. The first app keeps owning the database.
     pub fn restarted(&self) -> TestApp {
         use domain::clock::Clock;
-        Self::serve(&self.database_url, self.backend, self.clock.now())
+        Self::serve(&self.database_url, self.backend, self.clock.now(), &|_| {})
     }
 
-    fn serve(url: &str, backend: Backend, now: DateTime<Utc>) -> TestApp {
-        let settings = Settings {
+    fn serve(url: &str, backend: Backend, now: DateTime<Utc>, tweak: &dyn Fn(&mut Settings)) -> TestApp {
+        let mut settings = Settings {
             database_url: url.to_string(),
             bind: "127.0.0.1:0".parse().unwrap(),
             pool_size: 4,
             max_body_bytes: 64 * 1024,
-            jwt: JwtSettings { hs256_secret: Some(SECRET.into()), ..Default::default() },
+            // Scenarios mint one token and move the pinned clock forward by weeks.
+            jwt: JwtSettings {
+                hs256_secret: Some(SECRET.into()),
+                max_lifetime_secs: TOKEN_TTL_SECS,
+                ..Default::default()
+            },
             log_filter: "warn".into(),
             log_json: false,
+            guard: GuardSettings::default(),
         };
+        tweak(&mut settings);
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let clock = Arc::new(FixedClock::new(now));
         let running = api::start(&settings, listener, clock.clone()).expect("server starts");
@@ -174,13 +204,48 @@ impl TestApp {
         }
     }
 
+    /// A connection pool of its own to the app's database, for what a test sets up or inspects below
+    /// the API.
+    pub fn database(&self) -> persistence::Database {
+        persistence::Database::connect(&self.database_url, 1).expect("the database answers")
+    }
+
+    /// Adds an organisation to the database, as operations would by hand.
+    pub fn add_organization(&self, id: &str, kind: &str) {
+        let db = self.database();
+        let row = persistence::organizations::OrganizationRow {
+            id: id.into(),
+            kind: kind.into(),
+            region: None,
+            name_kk: id.into(),
+            name_ru: id.into(),
+            name_en: id.into(),
+        };
+        db.write(|c| persistence::organizations::insert(c, &row)).expect("the organisation is added");
+    }
+
+    /// Enrols `sub` in `org`'s staff directory in `role` (through the API, as an administrator), as
+    /// assigning an application to them requires.
+    pub async fn enrol(&self, org: &str, sub: &str, role: Role) {
+        let admin = self.token(Role::Admin, "admin-1", None);
+        let res = self
+            .client
+            .put(self.url(&format!("/api/v1/organizations/{org}/staff/{sub}")))
+            .bearer_auth(admin)
+            .json(&serde_json::json!({"role": role.code(), "full_name": format!("Staff member {sub}")}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), 200, "enrolling {sub} at {org}: {}", res.text().await.unwrap_or_default());
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
 
     pub fn token(&self, role: Role, sub: &str, org: Option<&str>) -> String {
         // Long-lived: scenarios move the pinned clock forward by days.
-        mint_hs256(SECRET, sub, role, org, 60 * 24 * 3600, self.clock_now().timestamp())
+        mint_hs256(SECRET, sub, role, org, TOKEN_TTL_SECS, self.clock_now().timestamp())
     }
 
     fn clock_now(&self) -> DateTime<Utc> {

@@ -4,8 +4,8 @@ use api::auth::Role;
 use e2e::{e2e, form_for, TestApp};
 use serde_json::{json, Value};
 
-const APPLICANT: &str = "900101300123";
-const OTHER_APPLICANT: &str = "850505400125";
+const APPLICANT: &str = "900101300116";
+const OTHER_APPLICANT: &str = "850505400127";
 const SERVICE: &str = "free_school_meals";
 
 fn today() -> chrono::NaiveDate {

@@ -6,7 +6,7 @@ use api::auth::Role;
 use e2e::{e2e, form_for, TestApp};
 use serde_json::{json, Value};
 
-const APPLICANT: &str = "900101300123";
+const APPLICANT: &str = "900101300116";
 
 fn days<'a>(year: &'a Value, list: &str) -> Vec<&'a Value> {
     year[list].as_array().unwrap_or_else(|| panic!("{list} in {year}")).iter().collect()
@@ -402,7 +402,7 @@ e2e!(only_an_admin_changes_the_calendar, |app| {
     assert_eq!(s, 401, "{b}");
     for role in [Role::Applicant, Role::Employee] {
         let org = (role == Role::Employee).then_some("astana-education");
-        let token = app.token(role, "900101300123", org);
+        let token = app.token(role, "900101300116", org);
         let (s, b) = put_year(&app, 2026, Some(&token), &decree_moving_25_november()).await;
         assert_eq!(s, 403, "{b}");
         assert_eq!(b["code"], "forbidden");

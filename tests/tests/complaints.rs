@@ -7,7 +7,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use e2e::{e2e, form_for, TestApp};
 use serde_json::{json, Value};
 
-const APPLICANT: &str = "900101300123";
+const APPLICANT: &str = "900101300116";
 const PROVIDER: &str = "astana-education";
 
 /// Astana local time (UTC+5) on a day of 2026.
@@ -69,6 +69,7 @@ e2e!(complaint_upheld_by_the_review_body_and_re_decided, |app| {
     let head = app.token(Role::Head, "head-1", Some(PROVIDER));
     let foreign_head = app.token(Role::Head, "head-9", Some("almaty-education"));
     let reviewer = app.token(Role::Reviewer, "rev-1", Some("quality-agency"));
+    app.add_organization("other-agency", "review_body");
     let other_reviewer = app.token(Role::Reviewer, "rev-9", Some("other-agency"));
 
     // Monday 30 November 2026, 10:00 Astana: the applicant complains about the refusal.
@@ -77,7 +78,7 @@ e2e!(complaint_upheld_by_the_review_body_and_re_decided, |app| {
     let path = format!("/api/v1/applications/{id}/complaints");
     let (s, p) = act(&app, &emp, &path, body.clone()).await;
     assert_eq!(s, 403, "staff do not file complaints: {p}");
-    let (s, p) = act(&app, &app.applicant("850505400125"), &path, body.clone()).await;
+    let (s, p) = act(&app, &app.applicant("850505400127"), &path, body.clone()).await;
     assert_eq!(s, 404, "not their application: {p}");
     let (s, p) = act(&app, &applicant, &path, json!({"subject": "mood", "text": "x"})).await;
     assert_eq!((s, p["errors"][0]["field"].as_str()), (422, Some("subject")), "{p}");
@@ -120,7 +121,7 @@ e2e!(complaint_upheld_by_the_review_body_and_re_decided, |app| {
     assert_eq!(s, 404, "not forwarded yet");
     let (s, _) = app.get(&format!("/api/v1/applications/{id}"), Some(&reviewer)).await;
     assert_eq!(s, 404, "the review body sees no file before a complaint reaches it");
-    let (s, _) = app.get(&format!("/api/v1/complaints/{cid}"), Some(&app.applicant("850505400125"))).await;
+    let (s, _) = app.get(&format!("/api/v1/complaints/{cid}"), Some(&app.applicant("850505400127"))).await;
     assert_eq!(s, 404);
 
     let complaint = |action: &str| format!("/api/v1/complaints/{cid}/{action}");

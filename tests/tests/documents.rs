@@ -9,8 +9,8 @@ use api::documents::{canonical_bytes, detached, sha256_hex, Signer, RESULT_FORMA
 use e2e::{form_for, Backend, TestApp};
 use serde_json::{json, Value};
 
-const APPLICANT: &str = "900101300123";
-const OTHER_APPLICANT: &str = "850505400125";
+const APPLICANT: &str = "900101300116";
+const OTHER_APPLICANT: &str = "850505400127";
 const SERVICE: &str = "free_school_meals";
 const SIGNING_SEED: &str = "5f1d0c3a9b8e7d6c5b4a39281706f5e4d3c2b1a0918273645546372819a0b1c2";
 const MAX_UPLOAD: usize = 256 * 1024;

@@ -34,7 +34,7 @@ e2e!(unknown_routes_and_methods_are_problems, |app| {
     assert_problem(s, &b, 404, "not_found");
 
     let res = app.client.delete(app.url("/api/v1/applications")).send().await.unwrap();
-    assert_eq!(res.headers()["allow"], "GET, POST");
+    assert_eq!(res.headers()["allow"], "GET, HEAD, POST", "HEAD is answered wherever GET is");
     let (s, b) = (res.status().as_u16(), res.json::<Value>().await.unwrap());
     assert_problem(s, &b, 405, "method_not_allowed");
 });
@@ -45,7 +45,7 @@ e2e!(missing_forged_expired_and_unsigned_tokens_get_401, |app| {
 
     let forged = api::auth::mint_hs256(
         "another-secret-0123456789",
-        "900101300123",
+        "900101300116",
         Role::Applicant,
         None,
         3600,
@@ -55,7 +55,7 @@ e2e!(missing_forged_expired_and_unsigned_tokens_get_401, |app| {
     assert_problem(s, &b, 401, "unauthorized");
 
     // Expired an hour ago by the server's own (pinned) clock and by the wall clock alike.
-    let expired = api::auth::mint_hs256(SECRET, "900101300123", Role::Applicant, None, -7200, 0);
+    let expired = api::auth::mint_hs256(SECRET, "900101300116", Role::Applicant, None, -7200, 0);
     let (s, b) = app.get("/api/v1/applications", Some(&expired)).await;
     assert_problem(s, &b, 401, "unauthorized");
 
@@ -63,7 +63,7 @@ e2e!(missing_forged_expired_and_unsigned_tokens_get_401, |app| {
     use base64_url as b64;
     let header = b64::encode(br#"{"alg":"none","typ":"JWT"}"#);
     let claims =
-        b64::encode(json!({"sub": "900101300123", "role": "applicant", "exp": 4102444800i64}).to_string().as_bytes());
+        b64::encode(json!({"sub": "900101300116", "role": "applicant", "exp": 4102444800i64}).to_string().as_bytes());
     let unsigned = format!("{header}.{claims}.");
     let (s, b) = app.get("/api/v1/applications", Some(&unsigned)).await;
     assert_problem(s, &b, 401, "unauthorized");
@@ -78,7 +78,7 @@ e2e!(missing_forged_expired_and_unsigned_tokens_get_401, |app| {
 });
 
 e2e!(bad_bodies_name_the_field_and_rule, |app| {
-    let t = app.applicant("900101300123");
+    let t = app.applicant("900101300116");
     // Malformed JSON: 400.
     let res = app
         .client

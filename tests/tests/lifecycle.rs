@@ -6,7 +6,7 @@ use chrono::{TimeZone, Utc};
 use e2e::{e2e, form_for, TestApp};
 use serde_json::{json, Value};
 
-const APPLICANT: &str = "900101300123";
+const APPLICANT: &str = "900101300116";
 
 fn today() -> chrono::NaiveDate {
     chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
@@ -206,7 +206,7 @@ e2e!(two_concurrent_decisions_one_wins, |app| {
 e2e!(applicant_withdraws_before_a_decision, |app| {
     let a = file_meals(&app).await;
     let id = a["id"].as_str().unwrap();
-    let (s, _) = act(&app, &app.applicant("850505400125"), id, "withdraw", json!({})).await;
+    let (s, _) = act(&app, &app.applicant("850505400127"), id, "withdraw", json!({})).await;
     assert_eq!(s, 404, "not their application");
     let (s, a) = act(&app, &app.applicant(APPLICANT), id, "withdraw", json!({"reason": "filed twice"})).await;
     assert_eq!((s, a["status"].as_str()), (200, Some("withdrawn")), "{a}");
@@ -309,8 +309,8 @@ e2e!(automated_certificate_is_decided_by_the_system_from_the_registry, |app| {
     let (_, v) = app.get(&format!("/api/v1/documents/{doc}/verify"), None).await;
     assert_eq!(v["valid"], true, "{v}");
 
-    // 900101300123 has no guardianship record: a motivated refusal citing a ground of the passport.
-    let (s, r) = file(&app, "900101300123").await;
+    // 900101300116 has no guardianship record: a motivated refusal citing a ground of the passport.
+    let (s, r) = file(&app, "900101300116").await;
     assert_eq!(s, 201, "{r}");
     assert_eq!(r["status"], "refused", "{r}");
     assert_eq!(r["decision"]["grounds"][0]["code"], "non_compliance_with_requirements");

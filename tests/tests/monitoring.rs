@@ -6,7 +6,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use e2e::{e2e, form_for, TestApp};
 use serde_json::{json, Value};
 
-const APPLICANT: &str = "900101300123";
+const APPLICANT: &str = "900101300116";
 
 /// Astana local time (UTC+5) on a day of 2026.
 fn astana(month: u32, day: u32, h: u32, m: u32) -> DateTime<Utc> {

@@ -6,7 +6,7 @@ use e2e::{e2e, form_for, TestApp};
 use serde_json::{json, Value};
 
 /// Married (the civil registry has the marriage), father of CHILD.
-const MARRIED: &str = "900101300123";
+const MARRIED: &str = "900101300116";
 /// No marriage record; guardian of CHILD.
 const GUARDIAN: &str = "900101300126";
 const CHILD: &str = "150321650010";

@@ -1,6 +1,7 @@
 //! The routes, one module per resource. [`register`] adds each handler together with its OpenAPI
 //! operation (utoipa-actix-web), so the spec and the server cannot drift apart.
 
+pub mod access_log;
 pub mod applications;
 pub mod calendar;
 pub mod complaints;
@@ -13,6 +14,7 @@ pub mod notifications;
 pub mod organizations;
 pub mod registries;
 pub mod services;
+pub mod staff;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use utoipa::openapi::OpenApi;
@@ -35,6 +37,9 @@ pub fn register(cfg: &mut ServiceConfig) {
             .service(services::get_form)
             .service(services::get_documents)
             .service(organizations::list_organizations)
+            .service(staff::list_staff)
+            .service(staff::put_staff)
+            .service(staff::deactivate_staff)
             .service(calendar::compute_deadline)
             .service(calendar::get_year)
             .service(calendar::put_year)
@@ -73,14 +78,28 @@ pub fn register(cfg: &mut ServiceConfig) {
             .service(registries::records::create_record)
             .service(registries::records::update_record)
             .service(registries::records::delete_record)
-            .service(events::list),
+            .service(events::list)
+            .service(access_log::mine)
+            .service(access_log::list),
     );
 }
 
 /// The paths and methods of the spec, to tell an unknown path (404) from a known path with the wrong
-/// method (405 with `Allow`).
+/// method (405 with `Allow`), and the declared lengths of path and query parameters, which
+/// [`crate::guard::inner`] enforces before any route runs.
 #[derive(Debug, Clone, Default)]
-pub struct RouteTable(Vec<(Vec<String>, Vec<String>)>);
+pub struct RouteTable(Vec<RouteEntry>);
+
+#[derive(Debug, Clone, Default)]
+pub struct RouteEntry {
+    pub segments: Vec<String>,
+    /// Upper-case methods; HEAD wherever GET is (answered by the GET route).
+    pub methods: Vec<String>,
+    /// `maxLength` of each string path parameter.
+    pub path_max: std::collections::HashMap<String, usize>,
+    /// `maxLength` of each string query parameter, by (method, name).
+    pub query_max: std::collections::HashMap<(String, String), usize>,
+}
 
 impl RouteTable {
     pub fn from_spec(spec: &OpenApi) -> Self {
@@ -91,37 +110,70 @@ impl RouteTable {
                 .map(|(path, item)| {
                     let segments = path.trim_matches('/').split('/').map(String::from).collect();
                     let v = serde_json::to_value(item).unwrap_or_default();
-                    let methods = ["get", "put", "post", "delete", "options", "head", "patch", "trace"]
-                        .iter()
-                        .filter(|m| v.get(**m).is_some())
-                        .map(|m| m.to_ascii_uppercase())
-                        .collect();
-                    (segments, methods)
+                    let mut entry = RouteEntry { segments, ..Default::default() };
+                    for m in ["get", "put", "post", "delete", "options", "head", "patch", "trace"] {
+                        let Some(op) = v.get(m) else { continue };
+                        entry.methods.push(m.to_ascii_uppercase());
+                        if m == "get" {
+                            entry.methods.push("HEAD".into());
+                        }
+                        for p in op.get("parameters").and_then(|p| p.as_array()).into_iter().flatten() {
+                            let (Some(name), Some(place)) =
+                                (p.get("name").and_then(|n| n.as_str()), p.get("in").and_then(|n| n.as_str()))
+                            else {
+                                continue;
+                            };
+                            let Some(max) = p.pointer("/schema/maxLength").and_then(|m| m.as_u64()) else { continue };
+                            match place {
+                                "path" => {
+                                    entry.path_max.insert(name.to_string(), max as usize);
+                                }
+                                "query" => {
+                                    entry.query_max.insert((m.to_ascii_uppercase(), name.to_string()), max as usize);
+                                }
+                                _ => {}
+                            }
+                        }
+                    }
+                    entry.methods.sort();
+                    entry.methods.dedup();
+                    entry
                 })
                 .collect(),
         )
     }
 
-    fn allowed(&self, path: &str) -> Option<Vec<String>> {
+    fn matching<'a>(&'a self, path: &str) -> (Vec<&'a RouteEntry>, usize) {
         let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
-        let matching: Vec<&(Vec<String>, Vec<String>)> = self
+        let matching: Vec<&RouteEntry> = self
             .0
             .iter()
-            .filter(|(segs, _)| {
-                segs.len() == parts.len()
-                    && segs.iter().zip(&parts).all(|(s, p)| (s.starts_with('{') && !p.is_empty()) || s == p)
+            .filter(|e| {
+                e.segments.len() == parts.len()
+                    && e.segments.iter().zip(&parts).all(|(s, p)| (s.starts_with('{') && !p.is_empty()) || s == p)
             })
             .collect();
         // `/documents/verify` is a resource of its own, not `/documents/{id}` with id "verify": the
         // most literal matching paths decide which methods exist.
-        let literal = |segs: &Vec<String>| segs.iter().filter(|s| !s.starts_with('{')).count();
-        let best = matching.iter().map(|(segs, _)| literal(segs)).max().unwrap_or(0);
-        let mut allowed: Vec<String> =
-            matching.iter().filter(|(segs, _)| literal(segs) == best).flat_map(|(_, m)| m.clone()).collect();
+        let best = matching.iter().map(|e| literal(&e.segments)).max().unwrap_or(0);
+        (matching.into_iter().filter(|e| literal(&e.segments) == best).collect(), best)
+    }
+
+    /// The spec path that `path` is an instance of (the most literal one).
+    pub fn best_match(&self, path: &str) -> Option<&RouteEntry> {
+        self.matching(path).0.into_iter().next()
+    }
+
+    fn allowed(&self, path: &str) -> Option<Vec<String>> {
+        let mut allowed: Vec<String> = self.matching(path).0.iter().flat_map(|e| e.methods.clone()).collect();
         allowed.sort();
         allowed.dedup();
         (!allowed.is_empty()).then_some(allowed)
     }
+}
+
+fn literal(segs: &[String]) -> usize {
+    segs.iter().filter(|s| !s.starts_with('{')).count()
 }
 
 /// Everything no route matched: 405 when the path exists with other methods, else 404.
@@ -145,8 +197,11 @@ mod tests {
     fn literal_paths_win_over_parameters_for_allow() {
         let table = RouteTable::from_spec(&crate::openapi::spec());
         assert_eq!(table.allowed("/api/v1/documents/verify"), Some(vec!["POST".to_string()]));
-        assert_eq!(table.allowed("/api/v1/documents/0190-abc"), Some(vec!["GET".to_string()]));
-        assert_eq!(table.allowed("/api/v1/applications"), Some(vec!["GET".to_string(), "POST".to_string()]));
+        assert_eq!(table.allowed("/api/v1/documents/0190-abc"), Some(vec!["GET".to_string(), "HEAD".to_string()]));
+        assert_eq!(
+            table.allowed("/api/v1/applications"),
+            Some(vec!["GET".to_string(), "HEAD".to_string(), "POST".to_string()])
+        );
         assert_eq!(table.allowed("/api/v1/nowhere"), None);
     }
 }

@@ -1,0 +1,162 @@
+//! Issue 14, items 2 and 7: the access journal (append-only, an applicant sees who read their data,
+//! administrators filter and page it) and the staff directory of each organisation.
+
+use api::access::{journal_with, AccessKind, Reader};
+use api::auth::Role;
+use chrono::Duration;
+use domain::clock::Clock;
+use e2e::e2e;
+use serde_json::{json, Value};
+
+const IIN: &str = "900101300116";
+const OTHER: &str = "900101300126";
+
+fn reader(sub: &str, role: &'static str, org: Option<&str>) -> Reader {
+    Reader { sub: sub.into(), role, org: org.map(Into::into), request_id: Some(format!("req-{sub}")) }
+}
+
+e2e!(the_journal_shows_each_person_who_read_their_data, |app| {
+    let db = app.database();
+    let t0 = app.clock.now();
+    let emp = reader("emp-1", "employee", Some("astana-education"));
+    let op = reader("op-1", "operator", Some("gfc-astana-1"));
+    let own = reader(IIN, "applicant", None);
+    let app_id = "0190a000-0000-7000-8000-000000000001";
+    journal_with(&db, &op, AccessKind::Application, app_id, Some(app_id), Some(IIN), t0).unwrap();
+    journal_with(&db, &emp, AccessKind::RegistryRecord, "rec-1", Some(app_id), Some(IIN), t0 + Duration::minutes(1))
+        .unwrap();
+    journal_with(&db, &own, AccessKind::Application, app_id, Some(app_id), Some(IIN), t0 + Duration::minutes(2))
+        .unwrap();
+    journal_with(&db, &emp, AccessKind::Document, "doc-9", None, Some(OTHER), t0 + Duration::minutes(3)).unwrap();
+
+    // The applicant: staff reads of their data, newest first, their own reads left out, others' data absent.
+    let (s, page) = app.get("/api/v1/me/access-log", Some(&app.applicant(IIN))).await;
+    assert_eq!(s, 200, "{page}");
+    let items = page["items"].as_array().unwrap();
+    let who: Vec<(&str, &str)> =
+        items.iter().map(|e| (e["actor_sub"].as_str().unwrap(), e["kind"].as_str().unwrap())).collect();
+    assert_eq!(who, vec![("emp-1", "registry_record"), ("op-1", "application")], "{page}");
+    assert_eq!(items[0]["actor_org"], "astana-education");
+    assert_eq!(items[0]["application_id"], app_id);
+    assert_eq!(items[0]["request_id"], "req-emp-1");
+    assert_eq!(page["next_cursor"], Value::Null);
+
+    // Only applicants have a "me" journal; only administrators read the whole one.
+    let emp_token = app.token(Role::Employee, "emp-1", Some("astana-education"));
+    assert_eq!(app.get("/api/v1/me/access-log", Some(&emp_token)).await.0, 403);
+    assert_eq!(app.get("/api/v1/access-log", Some(&emp_token)).await.0, 403);
+    assert_eq!(app.get("/api/v1/access-log", Some(&app.applicant(IIN))).await.0, 403);
+    assert_eq!(app.get("/api/v1/access-log", None).await.0, 401);
+
+    // Administrators: filters and keyset pages.
+    let admin = app.token(Role::Admin, "admin-1", None);
+    let (s, all) = app.get("/api/v1/access-log?limit=3", Some(&admin)).await;
+    assert_eq!(s, 200, "{all}");
+    assert_eq!(all["items"].as_array().unwrap().len(), 3);
+    assert_eq!(all["items"][0]["resource_id"], "doc-9", "newest first");
+    let cursor = all["next_cursor"].as_str().expect("a further page").to_string();
+    let (_, rest) = app.get(&format!("/api/v1/access-log?limit=3&cursor={cursor}"), Some(&admin)).await;
+    assert_eq!(rest["items"].as_array().unwrap().len(), 1, "{rest}");
+    assert_eq!(rest["items"][0]["actor_sub"], "op-1");
+    assert_eq!(rest["next_cursor"], Value::Null);
+    let (_, by_actor) = app.get("/api/v1/access-log?actor_sub=emp-1", Some(&admin)).await;
+    assert_eq!(by_actor["items"].as_array().unwrap().len(), 2, "{by_actor}");
+    let (_, by_subject) = app.get(&format!("/api/v1/access-log?subject_iin={OTHER}"), Some(&admin)).await;
+    assert_eq!(by_subject["items"].as_array().unwrap().len(), 1, "{by_subject}");
+    let (_, by_kind) = app.get("/api/v1/access-log?kind=application&actor_org=gfc-astana-1", Some(&admin)).await;
+    assert_eq!(by_kind["items"].as_array().unwrap().len(), 1, "{by_kind}");
+    let from = (t0 + Duration::seconds(90)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let (_, later) = app.get(&format!("/api/v1/access-log?from={from}"), Some(&admin)).await;
+    assert_eq!(later["items"].as_array().unwrap().len(), 2, "{later}");
+    let (s, p) = app.get("/api/v1/access-log?kind=gossip", Some(&admin)).await;
+    assert_eq!((s, p["errors"][0]["field"].as_str()), (422, Some("query.kind")), "{p}");
+    let (s, p) = app.get("/api/v1/access-log?cursor=abc", Some(&admin)).await;
+    assert_eq!((s, p["errors"][0]["field"].as_str()), (422, Some("query.cursor")), "{p}");
+
+    // Append-only, by the database itself.
+    let tamper = db.write(|c| {
+        use diesel::RunQueryDsl;
+        diesel::sql_query("UPDATE access_log SET actor_sub = 'nobody'").execute(c)?;
+        Ok(())
+    });
+    assert!(tamper.is_err(), "an UPDATE of the journal is refused");
+    let erase = db.write(|c| {
+        use diesel::RunQueryDsl;
+        diesel::sql_query("DELETE FROM access_log").execute(c)?;
+        Ok(())
+    });
+    assert!(erase.is_err(), "a DELETE of the journal is refused");
+    let (_, again) = app.get("/api/v1/access-log", Some(&admin)).await;
+    assert_eq!(again["items"].as_array().unwrap().len(), 4);
+});
+
+e2e!(administrators_keep_each_organisations_staff_directory, |app| {
+    let admin = app.token(Role::Admin, "admin-1", None);
+    let head = app.token(Role::Head, "head-1", Some("astana-education"));
+    let foreign_head = app.token(Role::Head, "head-9", Some("almaty-education"));
+    let emp = app.token(Role::Employee, "emp-1", Some("astana-education"));
+    let put = |sub: &str, body: Value, token: String| {
+        let req = app
+            .client
+            .put(app.url(&format!("/api/v1/organizations/astana-education/staff/{sub}")))
+            .bearer_auth(token)
+            .json(&body);
+        async move {
+            let res = req.send().await.unwrap();
+            (res.status().as_u16(), res.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let (s, m) = put("emp-1", json!({"role": "employee", "full_name": "Aigerim Sadykova"}), admin.clone()).await;
+    assert_eq!(s, 200, "{m}");
+    assert_eq!((m["active"].as_bool(), m["role"].as_str()), (Some(true), Some("employee")), "{m}");
+    let (s, _) = put("head-1", json!({"role": "head", "full_name": "Serik Akhmetov"}), admin.clone()).await;
+    assert_eq!(s, 200);
+    let (s, p) = put("op-1", json!({"role": "operator", "full_name": "X"}), admin.clone()).await;
+    assert_eq!((s, p["errors"][0]["rule"].as_str()), (422, Some("role_for_organisation")), "{p}");
+    let (s, p) = put("emp-2", json!({"role": "employee", "full_name": "Bad\u{0}Name"}), admin.clone()).await;
+    assert_eq!((s, p["errors"][0]["field"].as_str()), (422, Some("full_name")), "{p}");
+    let (s, _) = put("emp-2", json!({"role": "employee", "full_name": "Someone"}), head.clone()).await;
+    assert_eq!(s, 403, "heads read the directory, administrators keep it");
+
+    {
+        let db = app.database();
+        let yes = db.read(|c| persistence::staff::is_active_employee(c, "astana-education", "emp-1")).unwrap();
+        let head_is_no_employee =
+            db.read(|c| persistence::staff::is_active_employee(c, "astana-education", "head-1")).unwrap();
+        let elsewhere = db.read(|c| persistence::staff::is_active_employee(c, "almaty-education", "emp-1")).unwrap();
+        assert_eq!((yes, head_is_no_employee, elsewhere), (true, false, false));
+    }
+
+    app.enrol("almaty-education", "emp-2", Role::Employee).await;
+    assert!(app.database().read(|c| persistence::staff::is_active_employee(c, "almaty-education", "emp-2")).unwrap());
+
+    let (s, list) = app.get("/api/v1/organizations/astana-education/staff", Some(&head)).await;
+    assert_eq!(s, 200, "{list}");
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    assert_eq!(app.get("/api/v1/organizations/astana-education/staff", Some(&foreign_head)).await.0, 404);
+    assert_eq!(app.get("/api/v1/organizations/astana-education/staff", Some(&emp)).await.0, 403);
+    assert_eq!(app.get("/api/v1/organizations/nowhere/staff", Some(&admin)).await.0, 404);
+
+    let res = app
+        .client
+        .delete(app.url("/api/v1/organizations/astana-education/staff/emp-1"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let db = app.database();
+    assert!(!db.read(|c| persistence::staff::is_active_employee(c, "astana-education", "emp-1")).unwrap());
+    let (_, active) = app.get("/api/v1/organizations/astana-education/staff", Some(&admin)).await;
+    assert_eq!(active.as_array().unwrap().len(), 1, "{active}");
+    let (_, all) = app.get("/api/v1/organizations/astana-education/staff?include_inactive=true", Some(&admin)).await;
+    assert_eq!(all.as_array().unwrap().len(), 2, "deactivated staff stay listed: {all}");
+    let res = app
+        .client
+        .delete(app.url("/api/v1/organizations/astana-education/staff/nobody"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 404);
+});
