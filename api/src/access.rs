@@ -126,32 +126,3 @@ pub fn journal_with(
 ) -> Result<(), StoreError> {
     db.write(|c| journal(c, reader, kind, resource_id, application_id, subject_iin, now))
 }
-
-/// Purpose binding (issue 14, item 1): whether an application (its applicant's IIN and its form as
-/// stored, `applications.form_data`) names the person `subject_iin`, as the applicant, the spouse, or
-/// a child (`domain::registry::Subjects::of_form`, the same people the intake check consults the
-/// registries for). Staff may read a person's registry data only for an application they may see
-/// that names that person; anything else is 404.
-pub fn names_person(applicant_iin: &str, form_json: &str, subject_iin: &str) -> bool {
-    let form: serde_json::Value = serde_json::from_str(form_json).unwrap_or_default();
-    let s = domain::registry::Subjects::of_form(applicant_iin, &form);
-    s.applicant == subject_iin
-        || s.spouse.as_deref() == Some(subject_iin)
-        || s.children.iter().any(|c| c == subject_iin)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_application_names_its_applicant_spouse_and_children_only() {
-        let form = r#"{"spouse": {"iin": "850505400127"}, "children": [{"iin": "150321650010"}], "child": {"iin": "150312500019"}}"#;
-        for named in ["900101300116", "850505400127", "150321650010", "150312500019"] {
-            assert!(names_person("900101300116", form, named), "{named}");
-        }
-        assert!(!names_person("900101300116", form, "900101300126"));
-        assert!(!names_person("900101300116", "not json", "850505400127"));
-        assert!(names_person("900101300116", "not json", "900101300116"));
-    }
-}

@@ -11,6 +11,7 @@ use persistence::complaints::ComplaintScope;
 use persistence::{DbConnection, StoreError};
 use serde_json::json;
 
+use crate::access::{self, AccessKind, Reader};
 use crate::auth::{Principal, Role};
 use crate::documents::Signer;
 use crate::error::ApiError;
@@ -137,6 +138,7 @@ pub async fn run_command(
                 .ok_or_else(|| ApiError::not_found("no such application"))?;
             check_version(&app, expected)?;
             let passport = passport_of(&catalog, &app)?;
+            let cmd = with_facts(c, &app, cmd)?;
             let change = decide(&app, cmd, &Context { passport, calendar: &calendar, actor: &actor, now })?;
             store(c, &state.signer, change)
         })
@@ -146,20 +148,40 @@ pub async fn run_command(
     Ok(HttpResponse::Ok().insert_header((header::ETAG, view.etag())).json(view))
 }
 
+/// Fills in what a command needs to know from the store, beyond the application: for an assignment,
+/// whether the assignee is an active employee of the application's provider (its staff directory).
+fn with_facts(c: &mut DbConnection, app: &Application, cmd: Command) -> Result<Command, ApiError> {
+    Ok(match cmd {
+        Command::Assign { assignee, .. } => {
+            let on_staff = persistence::staff::is_active_member(c, &app.provider_id, &assignee, &["employee", "head"])?;
+            Command::Assign { assignee, on_staff }
+        }
+        other => other,
+    })
+}
+
 /// Reads something of one application the caller may see, on a blocking thread: `f` gets the
 /// application, and the caller gets 404 when they may not see it (never 403, so ids do not leak).
-/// Every read of an application's file goes through here.
+/// The read is written to the access journal (`journal`: who reads, and what) before `f` runs; a read
+/// that cannot be journalled is not answered. Every read of an application's file goes through here.
 pub async fn read_visible<T: Send + 'static>(
     state: &web::Data<AppState>,
     who: &Principal,
     id: String,
+    journal: Option<(Reader, AccessKind)>,
     f: impl FnOnce(&mut DbConnection, Application) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     let scope = visibility(who);
     let state = state.clone();
     web::block(move || {
         state.db.read(|c| match persistence::applications::find_visible(c, &id, &scope)? {
-            Some(app) => Ok(Some(f(c, app))),
+            Some(app) => {
+                if let Some((reader, kind)) = &journal {
+                    let now = state.clock.now();
+                    access::journal(c, reader, *kind, &app.id, Some(&app.id), Some(&app.applicant_iin), now)?;
+                }
+                Ok(Some(f(c, app)))
+            }
             None => Ok(None),
         })
     })

@@ -78,7 +78,7 @@ pub fn steps(outcome: AutomatedOutcome, records: &[RegistryRecord]) -> [Command;
     };
     [
         Command::Accept { comment: Some("automated decision".into()) },
-        Command::Assign { assignee: "system".into() },
+        Command::Assign { assignee: "system".into(), on_staff: false },
         decision,
     ]
 }
@@ -94,7 +94,7 @@ mod tests {
         let outcome = decide("guardianship_certificate", &records, today).unwrap();
         let [accept, assign, decision] = steps(outcome, &records);
         assert!(matches!(accept, Command::Accept { .. }));
-        assert_eq!(assign, Command::Assign { assignee: "system".into() });
+        assert_eq!(assign, Command::Assign { assignee: "system".into(), on_staff: false });
         match decision {
             Command::ApproveAutomatically { result_code, registries, .. } => {
                 assert_eq!(result_code, "certificate");

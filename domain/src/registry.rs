@@ -149,6 +149,21 @@ impl Subjects {
     }
 }
 
+impl Subjects {
+    /// Whether `iin` is one of the persons the application names.
+    pub fn names(&self, iin: &str) -> bool {
+        self.applicant == iin || self.spouse.as_deref() == Some(iin) || self.children.iter().any(|c| c == iin)
+    }
+}
+
+/// Purpose binding (the Law on personal data and their protection, art. 7 and 8: data are collected
+/// and used only for the purpose stated): staff read a person's registry records only for an
+/// application they may see that names that person. Administrators, who keep the records, are not
+/// bound to an application.
+pub fn may_read_records_for(application: &crate::application::Application, subject_iin: &str) -> bool {
+    Subjects::of_form(&application.applicant_iin, &application.form).names(subject_iin)
+}
+
 /// The answers to the passport's questions found in a form: top-level properties named like a
 /// question. Booleans become `true`/`false`, strings and numbers are taken as written.
 pub fn answers_from_form(passport: &Passport, form: &serde_json::Value) -> Answers {

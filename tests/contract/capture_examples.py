@@ -141,6 +141,9 @@ def main():
     call("listDocuments", "GET", f"/api/v1/applications/{a}/documents", "applicant")
     r = call("acceptApplication", "POST", f"/api/v1/applications/{a}/accept", "employee",
              json={"comment": "Complete: application, identity document and birth certificate"}, headers=etag(call("x", "GET", f"/api/v1/applications/{a}", "employee", keep=False)))
+    # Only an active employee of the provider's staff directory is assigned.
+    call("x", "PUT", "/api/v1/organizations/astana-education/staff/emp-1", "admin", keep=False,
+         json={"role": "employee", "full_name": "Staff member emp-1"})
     r = call("assignApplication", "POST", f"/api/v1/applications/{a}/assign", "head", json={"assignee": "emp-1"}, headers=etag(r))
     acts = call("x", "GET", f"/api/v1/applications/{a}/actions", "employee", keep=False)
     for stage in (acts.json().get("stage_deadlines") or []) if acts is not None else []:
@@ -214,7 +217,7 @@ def main():
     record = {"kind": "marriage", "subject_iin": applicant_iin, "valid_until": None,
               "data": {"record_number": "АЗ-2026-000101", "registered_on": "2026-10-10", "spouse_iin": "150321650010"}}
     rec = call("createRegistryRecord", "POST", "/api/v1/registries/civil_registry_marriages/records", "admin", json=record)
-    call("lookupRegistryRecords", "GET", f"/api/v1/registries/civil_registry_marriages/records?subject_iin={applicant_iin}", "employee")
+    call("lookupRegistryRecords", "GET", f"/api/v1/registries/civil_registry_marriages/records?subject_iin={applicant_iin}&application_id={a}", "employee")
     if rec is not None:
         rid = rec.json()["id"]
         record["data"]["registered_on"] = "2026-10-11"

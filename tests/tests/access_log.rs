@@ -160,3 +160,37 @@ e2e!(administrators_keep_each_organisations_staff_directory, |app| {
         .unwrap();
     assert_eq!(res.status().as_u16(), 404);
 });
+
+e2e!(every_read_of_an_application_lands_in_the_applicants_journal, |app| {
+    let form = e2e::form_for("free_school_meals", chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(), IIN);
+    let body = json!({"service_key": "free_school_meals", "channel": "portal", "provider_id": "astana-education", "form": form});
+    let (s, a) = app.post("/api/v1/applications", Some(&app.applicant(IIN)), &body, None).await;
+    assert_eq!(s, 201, "{a}");
+    let id = a["id"].as_str().unwrap();
+    let emp = app.token(Role::Employee, "emp-1", Some("astana-education"));
+    for path in [
+        format!("/api/v1/applications/{id}"),
+        format!("/api/v1/applications/{id}/history"),
+        format!("/api/v1/applications/{id}/documents"),
+        format!("/api/v1/applications/{id}/intake-check"),
+        "/api/v1/applications?limit=5".to_string(),
+    ] {
+        let (s, b) = app.get(&path, Some(&emp)).await;
+        assert_eq!(s, 200, "{path}: {b}");
+    }
+    // A provider that may not see it reads nothing and leaves nothing.
+    let other = app.token(Role::Employee, "emp-9", Some("almaty-education"));
+    assert_eq!(app.get(&format!("/api/v1/applications/{id}"), Some(&other)).await.0, 404);
+    // The applicant's own read is not listed to them.
+    assert_eq!(app.get(&format!("/api/v1/applications/{id}"), Some(&app.applicant(IIN))).await.0, 200);
+
+    let (s, page) = app.get("/api/v1/me/access-log", Some(&app.applicant(IIN))).await;
+    assert_eq!(s, 200, "{page}");
+    let mut kinds: Vec<&str> = page["items"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    kinds.sort();
+    assert_eq!(kinds, ["application", "application", "application_history", "document_list", "intake_check"], "{page}");
+    assert!(
+        page["items"].as_array().unwrap().iter().all(|e| e["actor_sub"] == "emp-1" && e["application_id"] == id),
+        "{page}"
+    );
+});

@@ -38,6 +38,7 @@ async fn refused_application(app: &TestApp) -> String {
     let base = format!("/api/v1/applications/{id}");
     let (s, a) = act(app, &emp, &format!("{base}/accept"), json!({})).await;
     assert_eq!(s, 200, "{a}");
+    app.enrol(PROVIDER, "emp-1", Role::Employee).await;
     let (s, a) = act(app, &head, &format!("{base}/assign"), json!({"assignee": "emp-1"})).await;
     assert_eq!(s, 200, "{a}");
     app.clock.set(astana(11, 25, 17, 0));

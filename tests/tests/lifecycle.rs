@@ -49,6 +49,10 @@ e2e!(office_service_with_preliminary_refusal_hearing_and_refusal, |app| {
 
     let (s, _) = act(&app, &emp, id, "assign", json!({"assignee": "emp-1"})).await;
     assert_eq!(s, 403, "only the head assigns");
+    // Only an active employee of the provider's staff directory may be assigned (issue 14).
+    let (s, p) = act(&app, &head, id, "assign", json!({"assignee": "emp-1"})).await;
+    assert_eq!((s, p["errors"][0]["rule"].as_str()), (422, Some("not_an_employee")), "{p}");
+    app.enrol("astana-education", "emp-1", Role::Employee).await;
     let (s, a) = act(&app, &head, id, "assign", json!({"assignee": "emp-1"})).await;
     assert_eq!((s, a["status"].as_str(), a["assignee"].as_str()), (200, Some("in_progress"), Some("emp-1")), "{a}");
 
@@ -174,6 +178,7 @@ e2e!(two_concurrent_decisions_one_wins, |app| {
     let id = a["id"].as_str().unwrap();
     let head = app.token(Role::Head, "head-1", Some("astana-education"));
     act(&app, &head, id, "accept", json!({})).await;
+    app.enrol("astana-education", "head-1", Role::Head).await;
     let (_, a) = act(&app, &head, id, "assign", json!({"assignee": "head-1"})).await;
     let etag = format!("\"{}\"", a["version"]);
     let send = |comment: &'static str| {

@@ -50,6 +50,7 @@ e2e!(overdue_and_at_risk_per_provider, |app| {
     act(&app, &emp, &done_id, "accept", json!({})).await;
     // Tuesday 24 November 11:30: assigned; Wednesday 25 November 12:00: approved (on time).
     app.clock.set(astana(11, 24, 11, 30));
+    app.enrol("astana-education", "emp-1", Role::Employee).await;
     act(&app, &head, &late_id, "assign", json!({"assignee": "emp-1"})).await;
     act(&app, &head, &done_id, "assign", json!({"assignee": "emp-1"})).await;
     app.clock.set(astana(11, 25, 12, 0));

@@ -49,40 +49,86 @@ fn fields(problem: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
-e2e!(staff_look_up_people_in_the_registries, |app| {
-    let (s, births) = app
+e2e!(staff_look_up_people_in_the_registries_only_for_an_application_naming_them, |app| {
+    // Purpose binding (issue 14): staff read a person's records only for an application they may
+    // see that names that person; administrators read any.
+    let filed = file_guardianship(&app, GUARDIAN).await;
+    let births = |app_id: &str| {
+        format!("/api/v1/registries/civil_registry_births/records?subject_iin={CHILD}&application_id={app_id}")
+    };
+    let (s, births_found) = app.get(&births(&filed), Some(&employee(&app))).await;
+    assert_eq!(s, 200, "{births_found}");
+    let births_found = births_found.as_array().unwrap();
+    assert_eq!(births_found.len(), 1);
+    assert_eq!(births_found[0]["registry"], "civil_registry_births");
+    assert_eq!(births_found[0]["subject_iin"], CHILD);
+    assert_eq!(births_found[0]["kind"], "birth");
+    assert_eq!(births_found[0]["data"]["record_number"], "АР-2015-002154");
+    assert_eq!(births_found[0]["data"]["parents"][0]["iin"], MARRIED);
+    assert_eq!(births_found[0]["updated_by"], "seed");
+
+    // No application: 422 naming the parameter. One that does not name the person, or that the
+    // caller may not see: 404, as if there were no records.
+    let (s, p) = app
         .get(&format!("/api/v1/registries/civil_registry_births/records?subject_iin={CHILD}"), Some(&employee(&app)))
         .await;
-    assert_eq!(s, 200, "{births}");
-    let births = births.as_array().unwrap();
-    assert_eq!(births.len(), 1);
-    assert_eq!(births[0]["registry"], "civil_registry_births");
-    assert_eq!(births[0]["subject_iin"], CHILD);
-    assert_eq!(births[0]["kind"], "birth");
-    assert_eq!(births[0]["data"]["record_number"], "АР-2015-002154");
-    assert_eq!(births[0]["data"]["parents"][0]["iin"], MARRIED);
-    assert_eq!(births[0]["updated_by"], "seed");
+    assert_eq!((s, fields(&p)), (422, vec![("query.application_id".to_string(), "required".to_string())]), "{p}");
+    let (s, _) = app
+        .get(
+            &format!("/api/v1/registries/persons/records?subject_iin={MARRIED}&application_id={filed}"),
+            Some(&employee(&app)),
+        )
+        .await;
+    assert_eq!(s, 404, "MARRIED is not named by GUARDIAN's application");
+    let elsewhere = app.token(Role::Employee, "emp-9", Some("almaty-education"));
+    let (s, _) = app.get(&births(&filed), Some(&elsewhere)).await;
+    assert_eq!(s, 404, "another provider's employee does not see the application");
 
-    // The guardianship the fully automated guardianship certificate is decided from.
+    // The guardianship the fully automated guardianship certificate is decided from, read by the
+    // operator of the centre where the person filed.
     let operator = app.token(Role::Operator, "op-1", Some("gfc-astana-1"));
-    let (s, g) =
-        app.get(&format!("/api/v1/registries/family_registers/records?subject_iin={GUARDIAN}"), Some(&operator)).await;
+    let mut form = form_for(SERVICE, today(), GUARDIAN);
+    form["children"][0]["iin"] = json!(CHILD);
+    let body = json!({"service_key": SERVICE, "channel": "state_corporation", "provider_id": "astana-education",
+                      "applicant_iin": GUARDIAN, "form": form});
+    let (s, at_centre) = app.post("/api/v1/applications", Some(&operator), &body, None).await;
+    assert_eq!(s, 201, "{at_centre}");
+    let centre_id = at_centre["id"].as_str().unwrap();
+    let (s, g) = app
+        .get(
+            &format!("/api/v1/registries/family_registers/records?subject_iin={GUARDIAN}&application_id={centre_id}"),
+            Some(&operator),
+        )
+        .await;
     assert_eq!(s, 200, "{g}");
     assert_eq!(g.as_array().unwrap().len(), 1);
     assert_eq!(g[0]["kind"], "guardianship");
     assert_eq!(g[0]["data"]["role"], "guardian");
     assert_eq!(g[0]["data"]["ward_iin"], CHILD);
     assert_eq!(g[0]["valid_until"], "2033-03-21");
+    // The operator does not see the portal filing.
+    let (s, _) = app.get(&births(&filed), Some(&operator)).await;
+    assert_eq!(s, 404);
 
     let head = app.token(Role::Head, "head-1", Some("astana-education"));
-    let (s, p) = app.get(&format!("/api/v1/registries/persons/records?subject_iin={GUARDIAN}"), Some(&head)).await;
+    let (s, p) = app
+        .get(&format!("/api/v1/registries/persons/records?subject_iin={GUARDIAN}&application_id={filed}"), Some(&head))
+        .await;
     assert_eq!(s, 200);
     assert_eq!(p[0]["kind"], "person");
-    // No record: an empty list, not an error.
+    // Administrators keep the records and read them without an application; no record is an empty
+    // list, not an error.
     let (s, none) = app
         .get(&format!("/api/v1/registries/civil_registry_marriages/records?subject_iin={GUARDIAN}"), Some(&admin(&app)))
         .await;
     assert_eq!((s, none), (200, json!([])));
+
+    // Each record read is in the access journal, with the application it served.
+    let (_, journal) =
+        app.get(&format!("/api/v1/access-log?application_id={filed}&kind=registry_record"), Some(&admin(&app))).await;
+    let items = journal["items"].as_array().unwrap_or_else(|| panic!("{journal}"));
+    assert!(items.iter().any(|e| e["actor_sub"] == "emp-1" && e["subject_iin"] == CHILD), "{journal}");
+    assert!(items.iter().any(|e| e["actor_sub"] == "head-1" && e["subject_iin"] == GUARDIAN), "{journal}");
 
     // Applicants do not read registries; nor does anyone unauthenticated.
     let (s, b) = app
@@ -97,16 +143,17 @@ e2e!(staff_look_up_people_in_the_registries, |app| {
 e2e!(bad_iins_and_registry_names_get_422_naming_the_field, |app| {
     let t = employee(&app);
     // 900101300124: twelve digits, wrong check digit.
-    let (s, b) = app.get("/api/v1/registries/persons/records?subject_iin=900101300124", Some(&t)).await;
+    let (s, b) =
+        app.get("/api/v1/registries/persons/records?subject_iin=900101300124&application_id=x", Some(&t)).await;
     assert_eq!(s, 422, "{b}");
     assert_eq!(fields(&b), vec![("query.subject_iin".to_string(), "iin_checksum".to_string())]);
-    let (s, b) = app.get("/api/v1/registries/births/records?subject_iin=12345", Some(&t)).await;
+    let (s, b) = app.get("/api/v1/registries/births/records?subject_iin=12345&application_id=x", Some(&t)).await;
     assert_eq!(s, 422, "{b}");
     assert_eq!(
         fields(&b),
         vec![("registry".to_string(), "enum".to_string()), ("query.subject_iin".to_string(), "iin_format".to_string())]
     );
-    let (s, b) = app.get("/api/v1/registries/persons/records", Some(&t)).await;
+    let (s, b) = app.get("/api/v1/registries/persons/records?application_id=x", Some(&t)).await;
     assert_eq!(s, 422);
     assert_eq!(fields(&b), vec![("query.subject_iin".to_string(), "required".to_string())]);
 
@@ -156,7 +203,11 @@ e2e!(administrators_add_change_and_delete_records, |app| {
     assert!(created["valid_until"].is_null());
     let id = created["id"].as_str().unwrap().to_string();
     let lookup = format!("/api/v1/registries/civil_registry_marriages/records?subject_iin={GUARDIAN}");
-    let (_, found) = app.get(&lookup, Some(&employee(&app))).await;
+    let (_, found) = app.get(&lookup, Some(&a)).await;
+    assert_eq!(found, json!([created]));
+    // Staff see the new record too, for an application naming the person.
+    let filed = file_guardianship(&app, GUARDIAN).await;
+    let (_, found) = app.get(&format!("{lookup}&application_id={filed}"), Some(&employee(&app))).await;
     assert_eq!(found, json!([created]));
 
     let path = format!("/api/v1/registries/civil_registry_marriages/records/{id}");

@@ -74,8 +74,9 @@ pub enum Command {
     Accept { comment: Option<String> },
     /// Refuse to accept an incomplete or expired set, listing what is missing or expired.
     RefuseIntake { missing_documents: Vec<String>, expired_documents: Vec<String>, comment: Option<String> },
-    /// The head assigns (or reassigns) the responsible employee.
-    Assign { assignee: String },
+    /// The head assigns (or reassigns) the responsible employee; `on_staff` is what the provider's
+    /// staff directory says of them (an active employee of the application's provider).
+    Assign { assignee: String, on_staff: bool },
     /// Issue the result (the passport's `result_code`, else its first result).
     Approve { result_code: Option<String>, comment: Option<String> },
     /// The preliminary refusal with the hearing's time and place (APC art. 73).
@@ -367,7 +368,16 @@ fn apply(app: &mut Application, cmd: Command, ctx: &Context<'_>) -> Result<Effec
                 document: Some((DocumentKind::IntakeRefusalReceipt, body)),
             })
         }
-        Command::Assign { assignee } => {
+        Command::Assign { assignee, on_staff } => {
+            // The system assigns itself the applications it decides; a person must be on the staff.
+            if !on_staff && who.role != Actor::System {
+                return Err(Violation::field(
+                    "assignee",
+                    "not_an_employee",
+                    format!("`{assignee}` is not an active employee of the provider (see its staff directory)"),
+                )
+                .citing(basis::ASSIGNEE));
+            }
             let old = app.assignee.replace(assignee.clone());
             Ok(Effect { reason: None, changes: json!({"assignee": {"old": old, "new": assignee}}), document: None })
         }

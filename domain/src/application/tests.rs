@@ -83,7 +83,7 @@ fn run(app: &Application, who: &Official, now: DateTime<Utc>, cmd: Command) -> R
 /// Accepted Monday 10:30, assigned to emp-1 at 11:00.
 fn in_progress() -> Application {
     let a = run(&filed(), &employee(), astana(11, 23, 10, 30), Command::Accept { comment: None }).unwrap();
-    run(&a, &head(), astana(11, 23, 11, 0), Command::Assign { assignee: "emp-1".into() }).unwrap()
+    run(&a, &head(), astana(11, 23, 11, 0), Command::Assign { assignee: "emp-1".into(), on_staff: true }).unwrap()
 }
 
 fn preliminary(hearing_at: DateTime<Utc>, now: DateTime<Utc>) -> Command {
@@ -281,7 +281,8 @@ fn only_the_assignee_or_the_head_acts() {
 #[test]
 fn the_head_assigns_and_an_employee_may_not() {
     let a = run(&filed(), &employee(), astana(11, 23, 10, 30), Command::Accept { comment: None }).unwrap();
-    let e = run(&a, &employee(), astana(11, 23, 11, 0), Command::Assign { assignee: "emp-1".into() }).unwrap_err();
+    let e = run(&a, &employee(), astana(11, 23, 11, 0), Command::Assign { assignee: "emp-1".into(), on_staff: true })
+        .unwrap_err();
     assert!(matches!(e, Violation::NotForThisActor { .. }));
 }
 
@@ -489,4 +490,23 @@ fn the_due_moment_follows_the_channel_the_application_came_through() {
     assert_eq!(counted(StateCorporation, astana(11, 23, 19, 0)), astana(11, 23, 19, 0));
     // The same Monday 19:00 on the portal: from Tuesday 24 November, 09:00.
     assert_eq!(counted(Portal, astana(11, 23, 19, 0)), astana(11, 24, 9, 0));
+}
+
+#[test]
+fn the_head_assigns_only_an_employee_on_the_providers_staff() {
+    let a = run(&filed(), &employee(), astana(11, 23, 10, 30), Command::Accept { comment: None }).unwrap();
+    let e = run(&a, &head(), astana(11, 23, 11, 0), Command::Assign { assignee: "anyone".into(), on_staff: false })
+        .unwrap_err();
+    assert!(matches!(&e, Violation::Invalid { fields, .. } if fields[0].rule == "not_an_employee"), "{e:?}");
+}
+
+#[test]
+fn staff_read_registry_records_only_of_persons_the_application_names() {
+    let mut a = filed();
+    a.form["spouse"] = json!({"iin": "850505400127"});
+    assert!(crate::registry::may_read_records_for(&a, APPLICANT));
+    assert!(crate::registry::may_read_records_for(&a, "850505400127"));
+    let child = a.form["children"][0]["iin"].as_str().unwrap().to_string();
+    assert!(crate::registry::may_read_records_for(&a, &child));
+    assert!(!crate::registry::may_read_records_for(&a, "900101300126"));
 }

@@ -129,7 +129,8 @@ pub async fn assign(
     body: ValidJson<AssignCommand>,
 ) -> Result<HttpResponse, ApiError> {
     let assignee = body.0.assignee;
-    run(&req, &state, who, id.into_inner(), Command::Assign { assignee }).await
+    // Whether the assignee is on the provider's staff is looked up in the transaction.
+    run(&req, &state, who, id.into_inner(), Command::Assign { assignee, on_staff: false }).await
 }
 
 #[derive(Debug, Default, Deserialize, Validate, ToSchema)]

@@ -1,12 +1,13 @@
 //! Reading applications: one by id, a page of those the caller may see, and one's history.
 
-use actix_web::{get, http::header, web, HttpResponse};
+use actix_web::{get, http::header, web, HttpRequest, HttpResponse};
 use domain::application::Status;
 use domain::passport::Channel;
 use persistence::applications::{self as repo, ListFilter};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use crate::access::{self, AccessKind, Reader};
 use crate::auth::Principal;
 use crate::error::{ApiError, FieldError};
 use crate::extract::ValidQuery;
@@ -28,11 +29,13 @@ use crate::views::applications::{ApplicationPage, ApplicationView, HistoryEntry}
 )]
 #[get("/applications/{id}")]
 pub async fn get_application(
+    req: HttpRequest,
     state: web::Data<AppState>,
     who: Principal,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let app = read_visible(&state, &who, id.into_inner(), |_, app| Ok(app)).await?;
+    let journal = Some((Reader::of(&req, &who), AccessKind::Application));
+    let app = read_visible(&state, &who, id.into_inner(), journal, |_, app| Ok(app)).await?;
     let view = ApplicationView::new(app);
     Ok(HttpResponse::Ok().insert_header((header::ETAG, view.etag())).json(view))
 }
@@ -68,6 +71,7 @@ pub struct ListApplicationsQuery {
 )]
 #[get("/applications")]
 pub async fn list_applications(
+    req: HttpRequest,
     state: web::Data<AppState>,
     who: Principal,
     q: ValidQuery<ListApplicationsQuery>,
@@ -99,7 +103,19 @@ pub async fn list_applications(
         limit: q.limit.unwrap_or(50),
     };
     let scope = visibility(&who);
-    let (apps, more) = web::block(move || state.db.read(|c| repo::list(c, &scope, &filter))).await??;
+    let reader = Reader::of(&req, &who);
+    let (apps, more) = web::block(move || {
+        state.db.read(|c| {
+            let (apps, more) = repo::list(c, &scope, &filter)?;
+            // Each application listed is a read of its applicant's data.
+            let now = state.clock.now();
+            for a in &apps {
+                access::journal(c, &reader, AccessKind::Application, &a.id, Some(&a.id), Some(&a.applicant_iin), now)?;
+            }
+            Ok((apps, more))
+        })
+    })
+    .await??;
     let next_cursor = if more { apps.last().map(|a| a.id.clone()) } else { None };
     Ok(HttpResponse::Ok()
         .json(ApplicationPage { items: apps.into_iter().map(ApplicationView::new).collect(), next_cursor }))
@@ -118,11 +134,13 @@ pub async fn list_applications(
 )]
 #[get("/applications/{id}/history")]
 pub async fn get_application_history(
+    req: HttpRequest,
     state: web::Data<AppState>,
     who: Principal,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let entries = read_visible(&state, &who, id.into_inner(), |c, app| Ok(repo::history(c, &app.id)?)).await?;
+    let journal = Some((Reader::of(&req, &who), AccessKind::ApplicationHistory));
+    let entries = read_visible(&state, &who, id.into_inner(), journal, |c, app| Ok(repo::history(c, &app.id)?)).await?;
     let entries: Vec<HistoryEntry> = entries.into_iter().map(|h| HistoryEntry::new(h.seq, h.record)).collect();
     Ok(HttpResponse::Ok().json(entries))
 }

@@ -1,11 +1,12 @@
 //! Reading complaints: a page of those the caller may see, and one by id.
 
-use actix_web::{get, web, HttpResponse};
+use actix_web::{get, web, HttpRequest, HttpResponse};
 use domain::complaint::ComplaintStatus;
 use persistence::complaints::{self as repo, ComplaintFilter};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use crate::access::{self, AccessKind, Reader};
 use crate::auth::Principal;
 use crate::error::{ApiError, FieldError};
 use crate::extract::ValidQuery;
@@ -36,6 +37,7 @@ pub struct ListComplaintsQuery {
 )]
 #[get("/complaints")]
 pub async fn list_complaints(
+    req: HttpRequest,
     state: web::Data<AppState>,
     who: Principal,
     q: ValidQuery<ListComplaintsQuery>,
@@ -65,7 +67,18 @@ pub async fn list_complaints(
     };
     let scope = complaint_scope(&who);
     let now = state.clock.now();
-    let (rows, more) = web::block(move || state.db.read(|c| repo::list(c, &scope, &filter))).await??;
+    let reader = Reader::of(&req, &who);
+    let (rows, more) = web::block(move || {
+        state.db.read(|c| {
+            let (rows, more) = repo::list(c, &scope, &filter)?;
+            for r in &rows {
+                let app = Some(r.application_id.as_str());
+                access::journal(c, &reader, AccessKind::Complaint, &r.id, app, Some(&r.applicant_iin), now)?;
+            }
+            Ok((rows, more))
+        })
+    })
+    .await??;
     let next_cursor = if more { rows.last().map(|r| r.id.clone()) } else { None };
     Ok(HttpResponse::Ok().json(ComplaintPage {
         items: rows.into_iter().map(|r| ComplaintView::new(r, &who, now)).collect(),

@@ -6,6 +6,7 @@ use persistence::documents as repo;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use crate::access::{self, AccessKind, Reader};
 use crate::auth::Principal;
 use crate::documents as docs;
 use crate::error::ApiError;
@@ -27,12 +28,15 @@ use crate::views::documents::{DocumentView, FileBytes};
 )]
 #[get("/applications/{id}/documents")]
 pub async fn list_documents(
+    req: HttpRequest,
     state: web::Data<AppState>,
     who: Principal,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
+    let journal = Some((Reader::of(&req, &who), AccessKind::DocumentList));
     let rows =
-        read_visible(&state, &who, id.into_inner(), |c, app| Ok(repo::list_for_application(c, &app.id)?)).await?;
+        read_visible(&state, &who, id.into_inner(), journal, |c, app| Ok(repo::list_for_application(c, &app.id)?))
+            .await?;
     Ok(HttpResponse::Ok().json(rows.into_iter().map(DocumentView::from_meta).collect::<Vec<_>>()))
 }
 
@@ -99,10 +103,14 @@ pub async fn download_document(
     };
     let scope = visibility(&who);
     let id = id.into_inner();
+    let reader = Reader::of(&req, &who);
     let doc = web::block(move || {
         state.db.read(|c| {
             let Some(doc) = repo::find(c, &id)? else { return Ok(None) };
-            Ok(apps::find_visible(c, &doc.application_id, &scope)?.map(|_| doc))
+            let Some(app) = apps::find_visible(c, &doc.application_id, &scope)? else { return Ok(None) };
+            let now = state.clock.now();
+            access::journal(c, &reader, AccessKind::Document, &doc.id, Some(&app.id), Some(&app.applicant_iin), now)?;
+            Ok(Some(doc))
         })
     })
     .await??

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use actix_web::{get, web, HttpResponse};
+use actix_web::{get, web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
 use domain::registry::{self as reg, IntakeCheck, Subjects};
 use persistence::applications as apps;
@@ -12,6 +12,7 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
+use crate::access::{self, AccessKind, Reader};
 use crate::auth::{Principal, Role};
 use crate::error::ApiError;
 use crate::procedure::{passport_of, visibility};
@@ -107,6 +108,7 @@ pub struct IntakeCheckView {
 )]
 #[get("/applications/{id}/intake-check")]
 pub async fn intake_check(
+    req: HttpRequest,
     state: web::Data<AppState>,
     who: Principal,
     id: web::Path<String>,
@@ -117,11 +119,22 @@ pub async fn intake_check(
     let catalog = state.catalog();
     let today = state.today();
     let state2 = state.clone();
+    let reader = Reader::of(&req, &who);
     let (row, check, subjects, answers, unavailable) = web::block(move || {
         state2.db.read(|c| {
             let Some(row) = apps::find_visible(c, &id, &scope)? else {
                 return Ok(Err(ApiError::not_found("no such application")));
             };
+            let now = state2.clock.now();
+            access::journal(
+                c,
+                &reader,
+                AccessKind::IntakeCheck,
+                &row.id,
+                Some(&row.id),
+                Some(&row.applicant_iin),
+                now,
+            )?;
             let passport = match passport_of(&catalog, &row) {
                 Ok(p) => p,
                 Err(e) => return Ok(Err(e)),

@@ -1,7 +1,7 @@
 //! `/api/v1/registries/{registry}/records`: the embedded state registries, read by staff for their
 //! work and edited by administrators.
 
-use actix_web::{delete, get, http::header, post, put, web, HttpResponse};
+use actix_web::{delete, get, http::header, post, put, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::identity::Iin;
 use domain::passport::Registry;
@@ -11,9 +11,11 @@ use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
+use crate::access::{self, AccessKind, Reader};
 use crate::auth::{Principal, Role};
 use crate::error::{ApiError, FieldError};
 use crate::extract::{ValidJson, ValidQuery};
+use crate::procedure::visibility;
 use crate::schema::registry_schema;
 use crate::state::AppState;
 
@@ -100,13 +102,19 @@ pub struct LookupQuery {
     /// The IIN of the person to look up (required).
     #[param(example = "150321650010")]
     pub subject_iin: Option<String>,
+    /// The application the read serves (required for staff, who read a person's records only for an
+    /// application they may see that names that person; administrators, who keep the records, may
+    /// omit it).
+    #[param(max_length = 64, example = "0193a1f2-7c00-7000-8000-000000000001")]
+    pub application_id: Option<String>,
 }
 
 /// Look up a person in a state registry.
 ///
 /// Every record the registry holds about the person, expired ones included (see `valid_until`). Staff
-/// (administrators, provider employees and heads, State Corporation operators) read registries for
-/// their work; applicants may not.
+/// (provider employees and heads, State Corporation operators) read a person's records only for an
+/// application they may see that names that person (`application_id`; otherwise 404); administrators
+/// read any. Applicants may not. Every record returned is written to the access journal.
 #[utoipa::path(
     tag = "registries",
     operation_id = "lookupRegistryRecords",
@@ -116,6 +124,7 @@ pub struct LookupQuery {
 )]
 #[get("/registries/{registry}/records")]
 pub async fn lookup_records(
+    req: HttpRequest,
     state: web::Data<AppState>,
     who: Principal,
     path: web::Path<RegistryPath>,
@@ -131,10 +140,47 @@ pub async fn lookup_records(
         }
         Some(s) => check_iin("query.subject_iin", s).map_err(|e| errors.push(e)).ok(),
     };
+    let purpose = q.0.application_id.clone();
+    if purpose.is_none() && who.role != Role::Admin {
+        errors.push(FieldError::new(
+            "query.application_id",
+            "required",
+            "staff read a person's records only for an application that names them",
+        ));
+    }
     let (Some(registry), Some(subject), true) = (registry, subject, errors.is_empty()) else {
         return Err(ApiError::validation(errors));
     };
-    let rows = web::block(move || state.db.read(|c| repo::lookup(c, registry, &subject))).await??;
+    let (scope, reader) = (visibility(&who), Reader::of(&req, &who));
+    let rows = web::block(move || {
+        state.db.read(|c| {
+            let application = match &purpose {
+                Some(id) => match persistence::applications::find_visible(c, id, &scope)? {
+                    Some(app) if domain::registry::may_read_records_for(&app, &subject) => Some(app.id),
+                    // Not an application the caller may see, or it does not name the person: as if
+                    // the records did not exist.
+                    _ => return Ok(None),
+                },
+                None => None,
+            };
+            let rows = repo::lookup(c, registry, &subject)?;
+            let now = state.clock.now();
+            for r in &rows {
+                access::journal(
+                    c,
+                    &reader,
+                    AccessKind::RegistryRecord,
+                    &r.id,
+                    application.as_deref(),
+                    Some(&subject),
+                    now,
+                )?;
+            }
+            Ok(Some(rows))
+        })
+    })
+    .await??
+    .ok_or_else(|| ApiError::not_found("no such records for an application of yours"))?;
     Ok(HttpResponse::Ok().json(rows.into_iter().map(RegistryRecordView::from_row).collect::<Vec<_>>()))
 }
 
