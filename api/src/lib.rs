@@ -12,6 +12,7 @@ pub mod openapi;
 pub mod routes;
 pub mod schema;
 pub mod state;
+pub mod yaml;
 
 use std::net::TcpListener;
 use std::sync::Arc;
