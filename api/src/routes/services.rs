@@ -179,12 +179,26 @@ pub struct ListQuery {
     pub scope: Option<String>,
 }
 
-/// The form carries its labels in all three languages (`x-title`), so it takes no `lang`.
+/// The form carries its labels in all three languages (`x-title`); with a language it also carries
+/// the standard `title` in that language, which any JSON Schema form renderer shows.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct AtQuery {
+pub struct FormQuery {
     /// The version in force on this date (default: today in Kazakhstan).
     pub at: Option<NaiveDate>,
+    /// Language of the labels: each node with `x-title` gets `title` in it (`kk`, `ru`, `en`); else
+    /// `Accept-Language`; with neither naming one of these, the form as the passport stores it.
+    #[param(pattern = "^(kk|ru|en)$")]
+    pub lang: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FormLangQuery {
+    /// Language of the labels: each node with `x-title` gets `title` in it (`kk`, `ru`, `en`); else
+    /// `Accept-Language`; with neither naming one of these, the form as the passport stores it.
+    #[param(pattern = "^(kk|ru|en)$")]
+    pub lang: Option<String>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -664,28 +678,79 @@ fn governing_version<'a>(
         .ok_or_else(|| ApiError::not_found(format!("service `{key}` has no version in force on {at}")))
 }
 
+/// The language of a form's labels: `?lang=`, else the first of ours in `Accept-Language`; none
+/// when neither names one (`Accept-Language: *` included): then the form carries all three.
+fn form_lang(req: &HttpRequest, explicit: Option<&str>) -> Result<Option<Lang>, ApiError> {
+    if explicit.is_some() {
+        return request_lang(req, explicit).map(Some);
+    }
+    Ok(req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).and_then(Lang::from_accept_language))
+}
+
+/// A passport's form as served ([`domain::form::served`]).
+fn form_response(p: &Passport, lang: Option<Lang>) -> HttpResponse {
+    let mut res = HttpResponse::Ok();
+    res.content_type("application/schema+json")
+        .insert_header(("X-Passport-Version", p.version.clone()))
+        .insert_header((header::VARY, "Accept-Language"));
+    if let Some(lang) = lang {
+        res.insert_header((header::CONTENT_LANGUAGE, lang.code()));
+    }
+    res.body(domain::form::served(p, lang))
+}
+
 /// The application form of the version in force (or on `at`), as JSON Schema draft 2020-12.
 ///
-/// Each property carries `x-title` with its label in Kazakh, Russian and English.
+/// Each property carries `x-title` with its label in Kazakh, Russian and English; with `lang` (or
+/// `Accept-Language`) also `title` in that language. `examples[0]` is a complete form the server
+/// accepts (required fields only). The server checks a filed form against this schema (`format: iin`
+/// and `format: bin` also check the number's check digit).
 #[utoipa::path(
     tag = "services",
     operation_id = "getServiceForm",
-    params(("key" = String, Path, description = "Service key", example = "free_school_meals"), AtQuery),
+    params(("key" = String, Path, description = "Service key", example = "free_school_meals"), FormQuery),
     responses((status = 200, description = "The form's JSON Schema", content_type = "application/schema+json", body = Object)),
 )]
 #[get("/services/{key}/form")]
 pub async fn get_form(
+    req: HttpRequest,
     state: web::Data<AppState>,
     key: web::Path<String>,
-    q: ValidQuery<AtQuery>,
+    q: ValidQuery<FormQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    let lang = form_lang(&req, q.lang.as_deref())?;
     let at = q.at.unwrap_or_else(|| today(&state));
     let catalog = state.catalog();
     let p = governing_version(&catalog, &key, at)?;
-    Ok(HttpResponse::Ok()
-        .content_type("application/schema+json")
-        .insert_header(("X-Passport-Version", p.version.clone()))
-        .body(p.form.to_string()))
+    Ok(form_response(p, lang))
+}
+
+/// The application form of one version of a passport, as JSON Schema draft 2020-12: the form that
+/// applications bound to that version were checked against (`title`, `examples` as for the form in force).
+#[utoipa::path(
+    tag = "services",
+    operation_id = "getServiceVersionForm",
+    params(
+        ("key" = String, Path, description = "Service key", example = "free_school_meals"),
+        ("version" = String, Path, description = "Version id", example = "order-414-2022"),
+        FormLangQuery,
+    ),
+    responses((status = 200, description = "The form's JSON Schema", content_type = "application/schema+json", body = Object)),
+)]
+#[get("/services/{key}/versions/{version}/form")]
+pub async fn get_version_form(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    q: ValidQuery<FormLangQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (key, version) = path.into_inner();
+    let lang = form_lang(&req, q.lang.as_deref())?;
+    let catalog = state.catalog();
+    let p = service_or_404(&catalog, &key)?
+        .version(&version)
+        .ok_or_else(|| ApiError::not_found(format!("service `{key}` has no version `{version}`")))?;
+    Ok(form_response(p, lang))
 }
 
 /// One line of the document checklist.
