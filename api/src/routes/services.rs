@@ -782,6 +782,23 @@ pub struct Checklist {
     pub items: Vec<ChecklistItem>,
 }
 
+/// The named parameters of the checklist query (the rest are answers, read from the raw query string).
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct DocumentsQuery {
+    /// The channel of filing; one the passport offers (else 422 `channel_not_offered`).
+    #[param(value_type = crate::schema::ChannelCode, inline)]
+    pub channel: String,
+    /// The service subtype: required for, and one of, the subtypes of services that have them.
+    pub subtype: Option<String>,
+    /// The version in force on this date (default: today in Kazakhstan).
+    pub at: Option<NaiveDate>,
+    /// Language of the texts (`kk`, `ru`, `en`); else `Accept-Language`, else `kk`.
+    #[param(pattern = "^(kk|ru|en)$")]
+    pub lang: Option<String>,
+}
+
 /// Keys of the checklist query that are not answers to the passport's questions.
 const CHECKLIST_PARAMS: [&str; 4] = ["channel", "subtype", "at", "lang"];
 
@@ -792,14 +809,18 @@ const CHECKLIST_PARAMS: [&str; 4] = ["channel", "subtype", "at", "lang"];
     operation_id = "getServiceDocuments",
     params(
         ("key" = String, Path, description = "Service key", example = "guardianship_establishment"),
-        ("channel" = String, Query, description = "The channel of filing", example = "portal"),
-        ("subtype" = Option<String>, Query, description = "The service subtype, for services that have subtypes"),
-        ("at" = Option<NaiveDate>, Query, description = "The version in force on this date (default today)"),
-        ("lang" = Option<String>, Query, description = "Language of the texts (kk, ru, en)"),
+        DocumentsQuery,
         ("answers" = Option<std::collections::HashMap<String, String>>, Query, style = Form, explode,
          description = "Answers to the passport's questions, one parameter each: `married=true`, `applicant_relation=close_relative`"),
     ),
-    responses((status = 200, description = "The checklist", body = Checklist)),
+    responses(
+        (status = 200, description = "The checklist", body = Checklist),
+        (status = 422, description = "Invalid input, `errors[].rule` naming each problem. Beyond the schema, the rules of the \
+passport in force (a schema of this operation cannot know them): `channel_not_offered` (`query.channel` is not a channel of \
+this passport), `required` / `enum` on `query.subtype` (a service with subtypes needs one of its own), `unknown_question` \
+(a parameter that is none of this passport's questions), `enum` / `type` on `query.<question>` (an answer the question \
+does not allow; yes/no questions take `true` or `false`)", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
 )]
 #[get("/services/{key}/documents")]
 pub async fn get_documents(
@@ -930,6 +951,56 @@ pub fn with_published_versions(
 #[serde(transparent)]
 pub struct PassportDocument(pub serde_json::Value);
 
+impl utoipa::ToSchema for PassportDocument {}
+
+/// The shape of a passport version (`domain::passport::Passport`) at its top level: the fields it must
+/// have, their types, and no others. What a schema cannot say (every value sourced to lines of a seed
+/// text, codes unique, channels and subtypes consistent, the form a valid JSON Schema) is checked by
+/// the catalog validator, which answers 422 `invalid_passport` listing every problem.
+impl utoipa::PartialSchema for PassportDocument {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        let text = serde_json::json!({"type": "object", "additionalProperties": false, "minProperties": 1,
+            "properties": {"kk": {"type": "string"}, "ru": {"type": "string"}, "en": {"type": "string"}}});
+        let object = serde_json::json!({"type": "object"});
+        let array = serde_json::json!({"type": "array", "items": {"type": "object"}});
+        let schema = serde_json::json!({
+            "type": "object",
+            "description": "One passport version, in the shape of an element of `versions` in domain/catalog/services/*.yaml",
+            "required": ["version", "title", "language", "act", "jurisdiction", "effective_from", "automation", "form"],
+            "additionalProperties": false,
+            "properties": {
+                "key": {"type": "string", "description": "The service key; when given, it must equal the path's"},
+                "version": {"type": "string", "minLength": 1, "description": "Version id, unique within the service"},
+                "title": text,
+                "language": {"type": "string", "enum": ["kk", "ru", "en"], "description": "The language of the act"},
+                "completeness": {"type": "string", "enum": ["full", "title_only"]},
+                "service_term_stated": {"type": "boolean"},
+                "act": object,
+                "jurisdiction": object,
+                "effective_from": {"type": "string", "format": "date"},
+                "effective_to": {"type": ["string", "null"], "format": "date"},
+                "repealed_by": {"type": ["object", "null"]},
+                "automation": object,
+                "providers": array,
+                "recipients": array,
+                "subtypes": array,
+                "channels": {"type": "array", "items": serde_json::to_value(channel_schema()).unwrap_or_default()},
+                "terms": array,
+                "questions": array,
+                "documents": array,
+                "refusal_to_accept": array,
+                "refusal_grounds": array,
+                "results": array,
+                "fee": {"type": ["object", "null"]},
+                "schedule": array,
+                "form": {"type": "object", "description": "The application form, a JSON Schema (draft 2020-12) with `type: object`"},
+                "open_questions": array,
+            },
+        });
+        serde_json::from_value(schema).expect("a valid schema")
+    }
+}
+
 impl validator::Validate for PassportDocument {
     fn validate(&self) -> Result<(), validator::ValidationErrors> {
         // Checked in full by the catalog's own validator, which reports every problem at once.
@@ -965,11 +1036,15 @@ fn catalog_errors(e: domain::catalog::CatalogErrors) -> ApiError {
     tag = "services",
     operation_id = "publishServiceVersion",
     params(("key" = String, Path, description = "Service key (a new key creates the service)", example = "free_school_meals")),
-    request_body(content = Object, content_type = "application/json",
+    request_body(content = PassportDocument, content_type = "application/json",
         description = "One passport version, in the shape of an element of `versions` in domain/catalog/services/*.yaml"),
     responses(
         (status = 201, description = "Published", body = PassportView, headers(("Location" = String, description = "The version's URL"))),
         (status = 409, description = "This version id is already published", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a valid passport: `invalid_passport` with every problem the catalog validator finds \
+(texts in English and the act's language, every value sourced to existing lines of a seed text, codes unique, terms, \
+documents and grounds on channels and subtypes the passport has, the form a JSON Schema of an object), or \
+`validation_failed` with rule `must_match_path` (the body's `key` differs from the path)", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])),
 )]
