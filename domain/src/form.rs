@@ -125,16 +125,54 @@ fn localize_ordered(schema: &serde_yaml::Value, lang: crate::text::Lang) -> serd
     }
 }
 
+/// Labels for the values of enum properties that answer one of the passport's questions (the form has
+/// a property per question, the catalog checks it): `x-enum-titles` from the options' own texts, which
+/// cite the law, when the form gives none and every value has an option with all three languages.
+pub fn question_enum_titles(p: &crate::passport::Passport) -> Vec<(String, Value)> {
+    use crate::text::Lang;
+    let Some(props) = p.form.get("properties").and_then(|v| v.as_object()) else { return Vec::new() };
+    let mut out = Vec::new();
+    for q in p.questions.iter().filter(|q| !q.options.is_empty()) {
+        let Some(prop) = props.get(&q.code) else { continue };
+        let Some(values) = prop.get("enum").and_then(|e| e.as_array()) else { continue };
+        if prop.get("x-enum-titles").is_some() {
+            continue;
+        }
+        let titles: Option<serde_json::Map<String, Value>> = values
+            .iter()
+            .map(|v| {
+                let code = v.as_str()?;
+                let option = q.options.iter().find(|o| o.code == code)?;
+                let label: Option<serde_json::Map<String, Value>> = Lang::ALL
+                    .iter()
+                    .map(|l| option.text.get(*l).map(|t| (l.code().to_string(), Value::String(t.to_string()))))
+                    .collect();
+                Some((code.to_string(), Value::Object(label?)))
+            })
+            .collect();
+        if let Some(titles) = titles {
+            out.push((q.code.clone(), Value::Object(titles)));
+        }
+    }
+    out
+}
+
 /// A passport's form as the API serves it (JSON text): its keys in the catalog file's order (the order
-/// of the paper form, which renderers follow), with `title` in `lang` when one is asked for
-/// ([`localize`]), and a complete valid instance ([`example`]) as the standard `examples` annotation
-/// of the root unless the form gives its own.
+/// of the paper form, which renderers follow), the labels of answers to its questions
+/// ([`question_enum_titles`]), with `title` in `lang` when one is asked for ([`localize`]), and a
+/// complete valid instance ([`example`]) as the standard `examples` annotation of the root unless the
+/// form gives its own.
 pub fn served(p: &crate::passport::Passport, lang: Option<crate::text::Lang>) -> String {
-    let ordered = match &p.form_order.0 {
+    let mut ordered = match &p.form_order.0 {
         // Only when it is the very form (a passport built in code may carry none, or a stale one).
         Some(o) if serde_json::to_value(o).ok().as_ref() == Some(&p.form) => o.clone(),
         _ => serde_yaml::to_value(&p.form).unwrap_or_default(),
     };
+    for (name, titles) in question_enum_titles(p) {
+        if let Some(serde_yaml::Value::Mapping(prop)) = ordered.get_mut("properties").and_then(|ps| ps.get_mut(&name)) {
+            prop.insert(serde_yaml::Value::from("x-enum-titles"), serde_yaml::to_value(titles).unwrap_or_default());
+        }
+    }
     let mut form = match lang {
         Some(lang) => localize_ordered(&ordered, lang),
         None => ordered,
@@ -448,7 +486,14 @@ mod tests {
                 let mut v: Value = serde_json::from_str(&text).unwrap();
                 let ex = v.as_object_mut().unwrap().remove("examples").unwrap();
                 assert_eq!(ex, json!([example(&p.form)]));
-                assert_eq!(v, localize(&p.form, Lang::Ru), "{}/{}", p.key, p.version);
+                let mut annotated = p.form.clone();
+                for (name, titles) in question_enum_titles(p) {
+                    annotated["properties"][&name]["x-enum-titles"] = titles;
+                }
+                assert_eq!(v, localize(&annotated, Lang::Ru), "{}/{}", p.key, p.version);
+                assert!(label_errors(&v).is_empty(), "{}/{}: {:?}", p.key, p.version, label_errors(&v));
+                let errors = validate(&format!("{}/{}/served", p.key, p.version), &v, &ex[0]).unwrap();
+                assert!(errors.is_empty(), "{}/{}: {errors:?}", p.key, p.version);
             }
         }
         let meals = crate::catalog::Catalog::builtin().service("free_school_meals").unwrap().versions[0].clone();
@@ -457,6 +502,12 @@ mod tests {
         // The file writes the applicant's IIN, surname, first name, then the rest; JSON maps would sort them.
         assert!(pos("iin") < pos("last_name") && pos("last_name") < pos("first_name"), "{text}");
         assert!(pos("applicant") < pos("children"), "{text}");
+        // The child's category is a question of the passport: its answers' texts label the enum.
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            v["properties"]["child_category"]["x-enum-titles"]["targeted_social_assistance"]["ru"],
+            "дети из семей, имеющих право на получение государственной адресной социальной помощи"
+        );
     }
 
     #[test]

@@ -290,7 +290,9 @@ test(`fill ${FILLED_SERVICE} through the UI and file it on the server`, async ()
     await page.fill("#root_children_0_last_name", "Нурланов");
     await page.fill("#root_children_0_first_name", "Арман");
     await page.fill("#root_children_0_school", "Школа-лицей № 65, Астана");
-    await page.selectOption("#root_child_category", { label: "low_income_no_assistance" });
+    // The option shows the answer's text of the passport's question, in this language.
+    const category = schema.properties.child_category["x-enum-titles"].low_income_no_assistance[lang];
+    await page.selectOption("#root_child_category", { label: category });
     await page.check("#root_personal_data_consent");
 
     // The wrong check digit is refused by the form's own validator, before anything is sent.
