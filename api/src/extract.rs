@@ -64,6 +64,10 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
 /// Parses JSON, reporting syntax errors and data after the JSON value as 400, data errors as 422 with
 /// the field's path, and control characters in any string or key (NUL first of all: PostgreSQL cannot
 /// store it) as 422 naming the field.
+///
+/// A number with a zero fraction (`34.0`) is an integer to JSON Schema, so the spec's `type: integer`
+/// admits it, while serde's integer types refuse it: when that is the only trouble, the body is read
+/// again with such numbers as integers (`34.0` as `34`; `34.5` stays refused).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     use serde::Deserialize;
     // First the shape of the text alone: one JSON value and nothing after it (a syntax error is left
@@ -87,8 +91,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             }
         }
     }
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    parse_json_value(&mut de)
+    parse_typed(bytes)
 }
 
 /// A control character that makes no sense in a submitted text: C0 except tab, line feed and carriage
@@ -131,32 +134,76 @@ fn control_characters(v: &serde_json::Value, path: &str, out: &mut Vec<FieldErro
     }
 }
 
-fn parse_json_value<'de, T: DeserializeOwned>(
-    de: &mut serde_json::Deserializer<serde_json::de::SliceRead<'de>>,
-) -> Result<T, ApiError> {
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        if inner.is_syntax() || inner.is_eof() {
-            ApiError::BadRequest {
-                code: "malformed_json",
-                detail: format!("the body is not valid JSON: {inner}"),
-                errors: vec![],
+/// The typed reading of a body already known to be one JSON value without control characters.
+fn parse_typed<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    let first = serde_path_to_error::deserialize(de);
+    let err = match first {
+        Ok(v) => return Ok(v),
+        Err(e) => e,
+    };
+    if err.inner().to_string().starts_with("invalid type: floating point") {
+        if let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(bytes) {
+            if integral_floats_as_integers(&mut value) {
+                return serde_path_to_error::deserialize(value).map_err(json_data_error);
             }
-        } else {
-            let msg = inner.to_string();
-            // serde reports a missing field at its parent; name the field itself.
-            let (field, rule) = match msg.strip_prefix("missing field `").and_then(|r| r.split('`').next()) {
-                Some(name) if path == "." => (name.to_string(), "required"),
-                Some(name) => (format!("{path}.{name}"), "required"),
-                None if msg.starts_with("unknown field") => (path.clone(), "unknown_field"),
-                None if msg.starts_with("unknown variant") => (path.clone(), "enum"),
-                None => (path.clone(), "type"),
-            };
-            let message = msg.split(" at line ").next().unwrap_or(&msg).to_string();
-            ApiError::validation(vec![FieldError::new(field, rule, message)])
         }
-    })
+    }
+    Err(json_data_error(err))
+}
+
+/// Rewrites every float with a zero fraction that fits an integer type as that integer; true when
+/// anything changed.
+fn integral_floats_as_integers(v: &mut serde_json::Value) -> bool {
+    use serde_json::Value;
+    match v {
+        Value::Number(n) if n.is_f64() => {
+            let f = n.as_f64().unwrap_or(f64::NAN);
+            let as_int = if f.fract() != 0.0 || !f.is_finite() {
+                None
+            } else if f >= 0.0 && f < u64::MAX as f64 {
+                Some(Value::from(f as u64))
+            } else if f < 0.0 && f >= i64::MIN as f64 {
+                Some(Value::from(f as i64))
+            } else {
+                None
+            };
+            match as_int {
+                Some(i) => {
+                    *v = i;
+                    true
+                }
+                None => false,
+            }
+        }
+        // Every element is visited (no short circuit): all of them are rewritten.
+        Value::Array(items) => items.iter_mut().map(integral_floats_as_integers).filter(|c| *c).count() > 0,
+        Value::Object(map) => map.values_mut().map(integral_floats_as_integers).filter(|c| *c).count() > 0,
+        _ => false,
+    }
+}
+
+fn json_data_error(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    let path = e.path().to_string();
+    let inner = e.into_inner();
+    if inner.is_syntax() || inner.is_eof() {
+        return ApiError::BadRequest {
+            code: "malformed_json",
+            detail: format!("the body is not valid JSON: {inner}"),
+            errors: vec![],
+        };
+    }
+    let msg = inner.to_string();
+    // serde reports a missing field at its parent; name the field itself.
+    let (field, rule) = match msg.strip_prefix("missing field `").and_then(|r| r.split('`').next()) {
+        Some(name) if path == "." => (name.to_string(), "required"),
+        Some(name) => (format!("{path}.{name}"), "required"),
+        None if msg.starts_with("unknown field") => (path.clone(), "unknown_field"),
+        None if msg.starts_with("unknown variant") => (path.clone(), "enum"),
+        None => (path.clone(), "type"),
+    };
+    let message = msg.split(" at line ").next().unwrap_or(&msg).to_string();
+    ApiError::validation(vec![FieldError::new(field, rule, message)])
 }
 
 /// Flattens validator's nested errors into field paths.
@@ -233,5 +280,39 @@ impl<T: DeserializeOwned + 'static> FromRequest for ValidQuery<T> {
                 errors: vec![FieldError::new(format!("query.{field}"), "type", msg)],
             }
         }))
+    }
+}
+
+#[cfg(test)]
+mod integral_tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize, PartialEq)]
+    struct T {
+        n: u32,
+        m: Option<i64>,
+        x: f64,
+        v: serde_json::Value,
+    }
+
+    #[test]
+    fn integral_floats_are_integers_as_json_schema_says() {
+        let t: T = parse_json(br#"{"n": 34.0, "m": -2.0, "x": 1.5, "v": {"a": 3.0}}"#).unwrap();
+        assert_eq!(t, T { n: 34, m: Some(-2), x: 1.5, v: serde_json::json!({"a": 3}) });
+        let t: T = parse_json(br#"{"n": 34, "m": null, "x": 2, "v": 2.5}"#).unwrap();
+        assert_eq!(t, T { n: 34, m: None, x: 2.0, v: serde_json::json!(2.5) });
+        for bad in [
+            &br#"{"n": 34.5, "x": 1, "v": 0}"#[..],
+            br#"{"n": -1.0, "x": 1, "v": 0}"#,
+            br#"{"n": 1e20, "x": 1, "v": 0}"#,
+        ] {
+            match parse_json::<T>(bad) {
+                Err(ApiError::Validation { errors, .. }) => {
+                    assert_eq!((errors[0].field.as_str(), errors[0].rule.as_str()), ("n", "type"))
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        assert!(matches!(parse_json::<T>(b"{\"n\": 3,"), Err(ApiError::BadRequest { .. })));
     }
 }

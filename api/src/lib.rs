@@ -17,6 +17,7 @@ pub mod routes;
 pub mod schema;
 pub mod state;
 pub mod views;
+pub mod yaml;
 
 use std::net::TcpListener;
 use std::sync::Arc;

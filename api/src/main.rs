@@ -97,7 +97,7 @@ fn main() -> ExitCode {
         Command::Openapi { format } => {
             let spec = api::openapi::spec();
             let text = match format {
-                Format::Yaml => spec.to_yaml().expect("the spec serialises"),
+                Format::Yaml => api::openapi::to_yaml(&spec).expect("the spec serialises"),
                 Format::Json => spec.to_pretty_json().expect("the spec serialises"),
             };
             print!("{text}");

@@ -51,6 +51,12 @@ impl ApiDoc {
     }
 }
 
+/// The YAML text of the spec (the committed `openapi.yaml`), written so that YAML 1.1 readers (PyYAML,
+/// SnakeYAML) and YAML 1.2 readers both read exactly the JSON of `/api/v1/openapi.json`: see [`crate::yaml`].
+pub fn to_yaml(spec: &Spec) -> Result<String, crate::yaml::Error> {
+    crate::yaml::to_string(spec)
+}
+
 /// The spec of every registered route, with the shared security scheme and error responses.
 pub fn spec() -> Spec {
     let (_, api) = App::new()

@@ -22,6 +22,18 @@ pub fn channel_schema() -> Schema {
     )
 }
 
+/// A channel code as a type, for `#[param(value_type = ChannelCode, inline)]`: unlike `schema_with`,
+/// it keeps the parameter's description and whether it is required.
+pub struct ChannelCode;
+
+impl utoipa::PartialSchema for ChannelCode {
+    fn schema() -> RefOr<Schema> {
+        RefOr::T(channel_schema())
+    }
+}
+
+impl utoipa::ToSchema for ChannelCode {}
+
 /// A list of channel codes.
 pub fn channels_schema() -> Schema {
     Schema::Array(ArrayBuilder::new().items(RefOr::T(channel_schema())).build())

@@ -146,7 +146,12 @@ impl Catalog {
         for (stem, text) in files {
             let file = format!("services/{stem}.yaml");
             match serde_yaml::from_str::<ServiceFile>(text) {
-                Ok(sf) => {
+                Ok(mut sf) => {
+                    // The forms again, with their keys in the file's order (see `FormOrder`).
+                    let raw: serde_yaml::Value = serde_yaml::from_str(text).unwrap_or_default();
+                    for (i, p) in sf.versions.iter_mut().enumerate() {
+                        p.form_order = crate::passport::FormOrder(raw["versions"][i].get("form").cloned());
+                    }
                     if sf.key != *stem {
                         errors.push(err(&file, None, "key", &format!("key `{}` differs from the file name", sf.key)));
                     }
@@ -486,6 +491,9 @@ pub fn validate_passport(
     }
     if let Err(m) = crate::form::compile(&p.form) {
         e("form".into(), &format!("not a valid JSON Schema: {m}"));
+    }
+    for (at, m) in crate::form::label_errors(&p.form) {
+        e(format!("form{at}"), &m);
     }
 }
 

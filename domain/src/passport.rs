@@ -881,6 +881,21 @@ pub struct Passport {
     pub form: serde_json::Value,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub open_questions: Vec<OpenQuestion>,
+    /// The same form with its keys in the order the catalog file writes them (fields in the order
+    /// of the paper form), for renderers that show properties in the order of the JSON text.
+    #[serde(skip)]
+    pub form_order: FormOrder,
+}
+
+/// A form with its keys in their written order (`serde_yaml`'s mappings keep it, `serde_json`'s
+/// without `preserve_order` sort). Presentation only: it never makes two passports differ.
+#[derive(Debug, Clone, Default)]
+pub struct FormOrder(pub Option<serde_yaml::Value>);
+
+impl PartialEq for FormOrder {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 impl Passport {

@@ -1,22 +1,28 @@
 #!/usr/bin/env bash
 # Contract checks of the API with tools nobody here wrote (see tests/contract/README.md):
 #   lint          Spectral with .spectral.yaml over openapi.yaml
+#   yaml          PyYAML (a YAML 1.1 reader) reads openapi.yaml as the JSON the live server serves
 #   client        TypeScript client generated from openapi.yaml (openapi-typescript + openapi-fetch),
 #                 `tsc --strict`, then client/smoke.ts against the live server
+#   forms         every service's form, every version: AJV 2020-12 against its example, rendered by
+#                 react-jsonschema-form in headless Chromium in kk/ru/en (screenshots in artifacts/forms),
+#                 one filled through the UI and filed on the live server
 #   schemathesis  every operation against the live server, each role's token, stateful links
 #
 # Without CONTRACT_BASE_URL it builds the api binary, starts it on a free port with a throwaway SQLite
 # database and mints a token per role; with it, it tests that deployment with the CONTRACT_TOKEN_<ROLE>
 # tokens given (or mints them when JWT_HS256_SECRET is the deployment's secret).
-# CONTRACT_STAGES selects stages (default "lint client schemathesis"). Exits non-zero on any failure.
+# CONTRACT_STAGES selects stages (default "lint yaml client forms schemathesis"). Exits non-zero on any failure.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 CACHE="${KZ_CONTRACT_CACHE:-$HOME/.cache/kz-contract}"
-STAGES="${CONTRACT_STAGES:-lint client schemathesis}"
+STAGES="${CONTRACT_STAGES:-lint yaml client forms schemathesis}"
 SPEC="${CONTRACT_SPEC:-$ROOT/openapi.yaml}"
 SCHEMATHESIS_VERSION="4.32.5"
+PYYAML_VERSION="6.0.3"
+ARTIFACTS="${CONTRACT_ARTIFACTS:-$HERE/artifacts}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/kz-services-target}"
 
 started=$(date +%s)
@@ -46,9 +52,13 @@ install_python() {
   if [ ! -x "$venv/bin/schemathesis" ] || [ "$("$venv/bin/schemathesis" --version 2>/dev/null)" != "schemathesis, version $SCHEMATHESIS_VERSION" ]; then
     log "installing schemathesis==$SCHEMATHESIS_VERSION into $venv ($py)"
     "$py" -m venv "$venv"
-    "$venv/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION"
+    "$venv/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION" "pyyaml==$PYYAML_VERSION"
+  fi
+  if [ "$("$venv/bin/python" -c 'import yaml; print(yaml.__version__)' 2>/dev/null)" != "$PYYAML_VERSION" ]; then
+    "$venv/bin/pip" install -q "pyyaml==$PYYAML_VERSION"
   fi
   SCHEMATHESIS="$venv/bin/schemathesis"
+  PYTHON="$venv/bin/python"
 }
 
 install_node() {
@@ -65,6 +75,33 @@ install_node() {
     ln -s "$dir/node_modules" "$HERE/node_modules"
   fi
   BIN_DIR="$HERE/node_modules/.bin"
+}
+
+# The forms stage: its own npm project (React, react-jsonschema-form, AJV, esbuild, playwright-core), installed
+# from its committed lock into the cache, and Debian's Chromium (playwright-core downloads no browser).
+install_forms() {
+  local dir="$CACHE/forms-node"
+  mkdir -p "$dir"
+  if ! cmp -s "$HERE/forms/package-lock.json" "$dir/package-lock.json" || [ ! -d "$dir/node_modules" ]; then
+    log "npm ci into $dir (forms)"
+    cp "$HERE/forms/package.json" "$HERE/forms/package-lock.json" "$dir/"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+  if [ "$(readlink "$HERE/forms/node_modules" 2>/dev/null)" != "$dir/node_modules" ]; then
+    rm -rf "$HERE/forms/node_modules"
+    ln -s "$dir/node_modules" "$HERE/forms/node_modules"
+  fi
+  CHROMIUM="${CONTRACT_CHROMIUM:-$(command -v chromium || true)}"
+  if [ -z "$CHROMIUM" ] || [ ! -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then
+    if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+      echo "the forms stage needs Chromium and the DejaVu fonts: apt-get install chromium fonts-dejavu-core (or set CONTRACT_CHROMIUM)"
+      exit 1
+    fi
+    log "installing Debian's chromium and fonts-dejavu-core"
+    DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium fonts-dejavu-core >/dev/null
+    CHROMIUM="${CONTRACT_CHROMIUM:-$(command -v chromium)}"
+  fi
 }
 
 # ---------------------------------------------------------------- server
@@ -149,6 +186,18 @@ stage_client() {
     CONTRACT_BASE_URL="$BASE_URL" node "$HERE/client/.build/smoke.js"
 }
 
+stage_yaml() {
+  "$PYTHON" "$HERE/yaml11.py" "$SPEC" "$BASE_URL"
+}
+
+stage_forms() {
+  rm -rf "$ARTIFACTS/forms"
+  mkdir -p "$ARTIFACTS/forms"
+  (cd "$HERE/forms" && CONTRACT_BASE_URL="$BASE_URL" CONTRACT_CHROMIUM="$CHROMIUM" CONTRACT_FORMS_ARTIFACTS="$ARTIFACTS/forms" \
+    node --test --test-concurrency=1 --test-reporter=spec forms.test.mjs) &&
+    log "forms: screenshots in $ARTIFACTS/forms ($(ls "$ARTIFACTS/forms" | grep -c '\.png$') files)"
+}
+
 stage_schemathesis() {
   local reports="${CONTRACT_REPORT_DIR:-$WORK/schemathesis-report}"
   CONTRACT_SPEC="$SPEC" SCHEMATHESIS_HOOKS=hooks PYTHONPATH="$HERE${PYTHONPATH:+:$PYTHONPATH}" \
@@ -159,23 +208,24 @@ stage_schemathesis() {
 
 # Not a check: refreshes api/src/openapi_examples.json (the response examples of the spec) from this server.
 stage_capture() {
-  CONTRACT_BASE_URL="$BASE_URL" "$(dirname "$SCHEMATHESIS")/python" "$HERE/capture_examples.py" ${CONTRACT_CAPTURE_OUT:-}
+  CONTRACT_BASE_URL="$BASE_URL" "$PYTHON" "$HERE/capture_examples.py" ${CONTRACT_CAPTURE_OUT:-}
 }
 
 # ---------------------------------------------------------------- main
 if has_stage lint || has_stage client; then install_node; fi
-if has_stage schemathesis || has_stage capture; then install_python; fi
+if has_stage forms; then install_forms; fi
+if has_stage schemathesis || has_stage capture || has_stage yaml; then install_python; fi
 
 if [ -n "${CONTRACT_BASE_URL:-}" ]; then
   BASE_URL="${CONTRACT_BASE_URL%/}"
   log "testing the deployment at $BASE_URL"
   curl -fsS "$BASE_URL/health/ready" >/dev/null || { echo "$BASE_URL/health/ready does not answer"; exit 1; }
-elif has_stage client || has_stage schemathesis || has_stage capture; then
+elif has_stage client || has_stage schemathesis || has_stage capture || has_stage yaml || has_stage forms; then
   start_server
 fi
-if has_stage client || has_stage schemathesis || has_stage capture; then tokens; fi
+if has_stage client || has_stage schemathesis || has_stage capture || has_stage forms; then tokens; fi
 
-for stage in capture lint client schemathesis; do
+for stage in capture lint yaml client forms schemathesis; do
   if has_stage "$stage"; then run_stage "$stage" "stage_$stage"; fi
 done
 

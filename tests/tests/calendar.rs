@@ -389,12 +389,19 @@ e2e!(deadline_input_is_checked_field_by_field, |app| {
         (json!({"start": "2025-03-21T18:31:00+05:00", "value": 1_000_000, "unit": "working_days"}), "value"),
         (json!({"start": "2025-03-21T18:31:00+05:00", "unit": "working_days"}), "value"),
         (json!({"start": "1900-01-01T00:00:00+05:00", "value": 1, "unit": "working_days"}), "start"),
+        (json!({"start": "2025-03-21T18:31:00+05:00", "value": 5.5, "unit": "working_days"}), "value"),
     ];
     for (body, field) in cases {
         let (s, b) = app.post("/api/v1/calendar/deadline", None, &body, None).await;
         assert_eq!(s, 422, "{body}: {b}");
         assert_eq!(b["errors"][0]["field"], field, "{body}: {b}");
     }
+    // JSON Schema's `integer` (the spec) admits 5.0: so does the server, as 5.
+    let body = json!({"start": "2025-03-21T18:31:00+05:00", "value": 5.0, "unit": "working_days"});
+    let (s, b) = app.post("/api/v1/calendar/deadline", None, &body, None).await;
+    assert_eq!(s, 200, "{b}");
+    let five = json!({"start": "2025-03-21T18:31:00+05:00", "value": 5, "unit": "working_days"});
+    assert_eq!(b, app.post("/api/v1/calendar/deadline", None, &five, None).await.1);
 });
 
 e2e!(only_an_admin_changes_the_calendar, |app| {

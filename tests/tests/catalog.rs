@@ -197,6 +197,58 @@ e2e!(document_checklist_follows_the_answers, |app| {
     assert!(form["properties"]["married"].is_object());
 });
 
+e2e!(forms_are_served_per_version_with_labels_in_a_language, |app| {
+    let catalog = domain::catalog::Catalog::builtin();
+    for service in catalog.services() {
+        for p in &service.versions {
+            let path = format!("/api/v1/services/{}/versions/{}/form", p.key, p.version);
+            // Without a language: the passport's form, plus its example; no `title` added below the root.
+            let (s, raw) = app.get(&path, None).await;
+            assert_eq!(s, 200, "{path}: {raw}");
+            let mut bare = raw.clone();
+            let example = bare.as_object_mut().unwrap().remove("examples").unwrap();
+            // The answers of the passport's questions label their enums (from the questions' own texts).
+            for (name, titles) in domain::form::question_enum_titles(p) {
+                assert_eq!(bare["properties"][&name]["x-enum-titles"], titles, "{path}");
+                bare["properties"][&name].as_object_mut().unwrap().remove("x-enum-titles");
+            }
+            assert_eq!(bare, p.form, "{path}");
+            let errors = domain::form::validate(&path, &p.form, &example[0]).unwrap();
+            assert!(errors.is_empty(), "{path}: the served example is refused: {errors:?}");
+            for lang in ["kk", "ru", "en"] {
+                let res = app.client.get(app.url(&format!("{path}?lang={lang}"))).send().await.unwrap();
+                assert_eq!(res.status().as_u16(), 200);
+                assert_eq!(res.headers()["content-language"], lang);
+                assert_eq!(res.headers()["content-type"], "application/schema+json");
+                assert_eq!(res.headers()["x-passport-version"], p.version.as_str());
+                let form: Value = res.json().await.unwrap();
+                for (name, prop) in form["properties"].as_object().unwrap() {
+                    if let Some(label) = prop["x-title"].get(lang) {
+                        assert_eq!(&prop["title"], label, "{path}?lang={lang}: {name}");
+                    }
+                }
+            }
+        }
+    }
+    // Accept-Language chooses the labels when `lang` is absent; `*` names none of ours.
+    let path = "/api/v1/services/free_school_meals/form";
+    let get = |al: &'static str| app.client.get(app.url(path)).header("Accept-Language", al).send();
+    let ru: Value = get("ru-KZ, en;q=0.5").await.unwrap().json().await.unwrap();
+    assert_eq!(ru["properties"]["applicant"]["properties"]["iin"]["title"], "ИИН");
+    let any: Value = get("*").await.unwrap().json().await.unwrap();
+    assert!(any["properties"]["applicant"]["properties"]["iin"].get("title").is_none(), "{any}");
+    // Fields in the order of the paper form (the catalog file's), not sorted.
+    let text = app.client.get(app.url(path)).send().await.unwrap().text().await.unwrap();
+    let at = |k: &str| text.find(&format!("\"{k}\":")).unwrap();
+    assert!(at("iin") < at("last_name") && at("last_name") < at("first_name"), "{text}");
+
+    let (s, p) = app.get("/api/v1/services/free_school_meals/versions/no-such-version/form", None).await;
+    assert_eq!(s, 404, "{p}");
+    let (s, p) = app.get("/api/v1/services/free_school_meals/versions/order-414-2022/form?lang=de", None).await;
+    assert_eq!(s, 422, "{p}");
+    assert_eq!(p["errors"][0]["field"], "lang");
+});
+
 e2e!(administrators_publish_new_versions_append_only, |app| {
     // Take the current passport as shipped (the data file's shape) and publish it as a 2027 version.
     let catalog = domain::catalog::Catalog::builtin();

@@ -24,7 +24,7 @@ use persistence::applications as repo;
 use persistence::calendar::CalendarChange as RecordedChange;
 use persistence::DbConnection;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{json, Value};
 use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
 use utoipa::{IntoParams, ToSchema};
 use validator::{Validate, ValidationError};
@@ -265,6 +265,7 @@ pub struct LunarDateInput {
     #[schema(schema_with = confidence_schema)]
     pub confidence: Confidence,
     #[validate(length(max = 2000))]
+    #[schema(max_length = 2000)]
     pub note: Option<String>,
 }
 
@@ -279,7 +280,7 @@ pub struct TransferInput {
     pub working_day: NaiveDate,
     /// The `id` of one of the year's `decrees`.
     #[validate(length(min = 1, max = 64))]
-    #[schema(example = "mlsp-2024-05")]
+    #[schema(example = "mlsp-2024-05", min_length = 1, max_length = 64)]
     pub decree: String,
 }
 
@@ -289,22 +290,25 @@ pub struct TransferInput {
 pub struct DecreeInput {
     /// Referenced by transfers; unique across all years.
     #[validate(length(min = 1, max = 64))]
-    #[schema(example = "mlsp-2026-12")]
+    #[schema(example = "mlsp-2026-12", min_length = 1, max_length = 64)]
     pub id: String,
     #[schema(schema_with = decree_kind_schema)]
     pub kind: DecreeKind,
     #[validate(length(min = 1, max = 64))]
+    #[schema(min_length = 1, max_length = 64)]
     pub number: Option<String>,
     pub date: Option<NaiveDate>,
     /// Year of the act when its exact date is not known.
     pub year: Option<i32>,
     /// Document code on adilet.zan.kz.
     #[validate(length(min = 1, max = 64))]
+    #[schema(min_length = 1, max_length = 64)]
     pub adilet: Option<String>,
     #[serde(default)]
     #[schema(schema_with = confidence_schema)]
     pub confidence: Confidence,
     #[validate(length(max = 2000))]
+    #[schema(max_length = 2000)]
     pub note: Option<String>,
 }
 
@@ -439,18 +443,16 @@ fn channel_schema() -> Schema {
     )
 }
 
-/// A term to count: from a moment, so many units, through a channel (and for a service).
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+/// A term to count: from a moment, so many units, through a channel (and for a service). Its schema is
+/// written out below ([`utoipa::PartialSchema`]): one object per unit with that unit's bound.
+#[derive(Debug, Deserialize, Validate)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"start": "2026-11-21T10:00:00+05:00", "channel": "state_corporation", "service_key": "deprived_parent_meeting_permission"}))]
 pub struct DeadlineRequest {
     /// The moment of filing, RFC 3339 with its UTC offset.
     pub start: DateTime<FixedOffset>,
     /// How many units; the largest accepted depends on the unit (ten years of it). Leave `value` and
     /// `unit` out with a `service_key` to count that service's whole-service term for the channel.
-    #[schema(example = 5)]
     pub value: Option<u32>,
-    #[schema(schema_with = unit_schema)]
     pub unit: Option<TermUnit>,
     /// The channel the filing comes through: its hours decide from when the filing counts (the State
     /// Corporation takes filings Monday to Saturday 09:00-20:00, the provider's office Monday to Friday
@@ -458,12 +460,10 @@ pub struct DeadlineRequest {
     /// day). With a `service_key`, the hours that service's passport states; without one, the hours order
     /// No 414 gives the channel in every service. Left out (and no service): the portal's rule, as before
     /// channels were distinguished.
-    #[schema(schema_with = channel_schema)]
     pub channel: Option<Channel>,
     /// A service (`GET /api/v1/services`): its passport version in force on the filing date gives the
     /// channel's hours and, when `value` and `unit` are left out, the term. Needs `channel`.
     #[validate(length(min = 1, max = 64))]
-    #[schema(example = "deprived_parent_meeting_permission")]
     pub service_key: Option<String>,
     /// The service's subtype, where its passport distinguishes subtypes (their terms differ).
     #[validate(length(min = 1, max = 64))]
@@ -528,6 +528,66 @@ impl ChannelHoursView {
             working_time_end: hhmm(s.working_time.end),
             source: s.source.clone(),
         }
+    }
+}
+
+impl utoipa::ToSchema for DeadlineRequest {}
+
+/// `start` must fall in a year the calendar covers ([`YEARS`], 1991-2100, in Kazakhstan's time). JSON
+/// Schema has no bounds for date-times, so a pattern says it: any date from 1991-01-02 to 2100-12-30,
+/// which lies in 1991-2100 whatever the UTC offset (the two edge days depend on it and are left out).
+const START_PATTERN: &str = "^(?:(?:199[2-9]|20[0-9]{2})-|1991-(?:0[2-9]|1[0-2])-|1991-01-(?:0[2-9]|[12][0-9]|3[01])T|\
+                             2100-(?:0[1-9]|1[01])-|2100-12-(?:[012][0-9]|30)T)";
+
+/// One object schema per unit, each with that unit's largest `value` ([`max_value`]), so the spec says
+/// exactly what the server accepts (`{"value": 2147483646, "unit": "working_days"}` is outside it).
+impl utoipa::PartialSchema for DeadlineRequest {
+    fn schema() -> utoipa::openapi::RefOr<Schema> {
+        let start = json!({"type": "string", "format": "date-time", "pattern": START_PATTERN,
+                           "description": "The moment of filing, RFC 3339 with its UTC offset, in 1991-2100."});
+        let channel = json!({"type": "string", "enum": Channel::ALL.map(Channel::code),
+                             "description": "The channel the filing comes through: its hours decide from when the filing counts. \
+                                             Left out (and no service): the portal's rule."});
+        let service_key = json!({"type": "string", "minLength": 1, "maxLength": 64,
+                                 "description": "A service: its passport in force on the filing date gives the channel's hours \
+                                                 and, without `value` and `unit`, the term. Needs `channel`."});
+        let subtype = json!({"type": "string", "minLength": 1, "maxLength": 64,
+                             "description": "The service's subtype, where its passport distinguishes subtypes."});
+        let mut variants: Vec<Value> = UNITS
+            .iter()
+            .map(|u| {
+                json!({
+                    "type": "object",
+                    "title": u.code(),
+                    "required": ["start", "value", "unit"],
+                    "additionalProperties": false,
+                    "properties": {
+                        "start": start,
+                        "value": {"type": "integer", "format": "int32", "minimum": 0, "maximum": max_value(*u),
+                                  "description": format!("How many {}; at most {} (ten years of it).", u.code(), max_value(*u))},
+                        "unit": {"type": "string", "enum": [u.code()]},
+                        "channel": channel,
+                        "service_key": service_key,
+                        "subtype": subtype,
+                    },
+                })
+            })
+            .collect();
+        variants.push(json!({
+            "type": "object",
+            "title": "service_term",
+            "description": "The service's own whole-service term for the channel.",
+            "required": ["start", "channel", "service_key"],
+            "additionalProperties": false,
+            "properties": {"start": start, "channel": channel, "service_key": service_key, "subtype": subtype},
+        }));
+        let schema = json!({
+            "description": "A term to count: from a moment, so many units (the largest `value` depends on the unit: \
+                            one schema per unit), through a channel and for a service; or a service's own term.",
+            "oneOf": variants,
+            "example": {"start": "2026-11-21T10:00:00+05:00", "channel": "state_corporation", "service_key": "deprived_parent_meeting_permission"},
+        });
+        serde_json::from_value(schema).expect("a valid schema")
     }
 }
 
@@ -798,6 +858,7 @@ fn not_blank(s: &str) -> Result<(), ValidationError> {
 }))]
 pub struct CalendarYearChange {
     /// The year; when given, it must equal the path's.
+    #[schema(minimum = 1991, maximum = 2100)]
     pub year: Option<i32>,
     /// The first day of Kurban Ait that year (a day off every year; lunar, so given per year).
     #[validate(nested)]
@@ -812,10 +873,12 @@ pub struct CalendarYearChange {
     #[schema(schema_with = confidence_schema)]
     pub confidence: Option<Confidence>,
     #[validate(length(max = 4000))]
+    #[schema(max_length = 4000)]
     pub notes: Option<String>,
     /// Why the year changes (the decree, where it was published): written to the history of every
-    /// application whose due date moves.
+    /// application whose due date moves. Not blank: at least one character that is not white space.
     #[validate(length(max = 2000), custom(function = "not_blank"))]
+    #[schema(min_length = 1, max_length = 2000, pattern = r"\S")]
     pub reason: String,
 }
 
@@ -920,6 +983,10 @@ pub struct CalendarChangeResult {
     responses(
         (status = 200, description = "Recorded; the year as it now stands and the applications whose due date moved", body = CalendarChangeResult),
         (status = 409, description = "An application changed while its due date was recomputed; retry", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid input, `errors[].rule` naming each problem. Beyond the schema, the calendar's own \
+rules: `must_match_path` (the body's `year` differs from the path), `invalid_calendar` with rule `calendar_rule` (Kurban \
+Ait must fall in the year; a decree id is used once across all years; a transfer names one of the year's decrees and \
+moves a working weekday to a day off and a day off to a working day, in that year)", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])),
 )]
@@ -1026,6 +1093,32 @@ fn recompute_open_applications(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_start_pattern_admits_only_moments_the_server_accepts() {
+        let re = regex::Regex::new(START_PATTERN).unwrap();
+        let cal = BusinessCalendar::kazakhstan();
+        let accepted = |s: &str| {
+            let start = DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+            YEARS.contains(&cal.to_local(start).year())
+        };
+        let mut matched = 0;
+        for year in [1990, 1991, 1992, 2026, 2099, 2100, 2101] {
+            for (m, d) in [(1, 1), (1, 2), (1, 31), (2, 1), (6, 15), (12, 1), (12, 30), (12, 31)] {
+                for time in ["00:00:00", "12:00:00", "23:59:59"] {
+                    for offset in ["-12:00", "Z", "+05:00", "+14:00"] {
+                        let s = format!("{year:04}-{m:02}-{d:02}T{time}{offset}");
+                        if re.is_match(&s) {
+                            matched += 1;
+                            assert!(accepted(&s), "{s} fits the schema but the server refuses it");
+                        }
+                    }
+                }
+            }
+        }
+        assert!(re.is_match("2025-03-21T18:31:00+05:00") && !re.is_match("0001-01-01T00:00:00Z"));
+        assert!(matched > 400, "{matched}");
+    }
 
     fn year_2026_with(transfers: Vec<Transfer>) -> YearData {
         let mut data = BusinessCalendar::kazakhstan().year_data(2026).cloned().expect("2026 is shipped");

@@ -35,6 +35,7 @@ pub fn register(cfg: &mut ServiceConfig) {
             .service(services::publish_version)
             .service(services::get_version)
             .service(services::get_form)
+            .service(services::get_version_form)
             .service(services::get_documents)
             .service(organizations::list_organizations)
             .service(staff::list_staff)

@@ -179,12 +179,26 @@ pub struct ListQuery {
     pub scope: Option<String>,
 }
 
-/// The form carries its labels in all three languages (`x-title`), so it takes no `lang`.
+/// The form carries its labels in all three languages (`x-title`); with a language it also carries
+/// the standard `title` in that language, which any JSON Schema form renderer shows.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct AtQuery {
+pub struct FormQuery {
     /// The version in force on this date (default: today in Kazakhstan).
     pub at: Option<NaiveDate>,
+    /// Language of the labels: each node with `x-title` gets `title` in it (`kk`, `ru`, `en`); else
+    /// `Accept-Language`; with neither naming one of these, the form as the passport stores it.
+    #[param(pattern = "^(kk|ru|en)$")]
+    pub lang: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct FormLangQuery {
+    /// Language of the labels: each node with `x-title` gets `title` in it (`kk`, `ru`, `en`); else
+    /// `Accept-Language`; with neither naming one of these, the form as the passport stores it.
+    #[param(pattern = "^(kk|ru|en)$")]
+    pub lang: Option<String>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -664,28 +678,79 @@ fn governing_version<'a>(
         .ok_or_else(|| ApiError::not_found(format!("service `{key}` has no version in force on {at}")))
 }
 
+/// The language of a form's labels: `?lang=`, else the first of ours in `Accept-Language`; none
+/// when neither names one (`Accept-Language: *` included): then the form carries all three.
+fn form_lang(req: &HttpRequest, explicit: Option<&str>) -> Result<Option<Lang>, ApiError> {
+    if explicit.is_some() {
+        return request_lang(req, explicit).map(Some);
+    }
+    Ok(req.headers().get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).and_then(Lang::from_accept_language))
+}
+
+/// A passport's form as served ([`domain::form::served`]).
+fn form_response(p: &Passport, lang: Option<Lang>) -> HttpResponse {
+    let mut res = HttpResponse::Ok();
+    res.content_type("application/schema+json")
+        .insert_header(("X-Passport-Version", p.version.clone()))
+        .insert_header((header::VARY, "Accept-Language"));
+    if let Some(lang) = lang {
+        res.insert_header((header::CONTENT_LANGUAGE, lang.code()));
+    }
+    res.body(domain::form::served(p, lang))
+}
+
 /// The application form of the version in force (or on `at`), as JSON Schema draft 2020-12.
 ///
-/// Each property carries `x-title` with its label in Kazakh, Russian and English.
+/// Each property carries `x-title` with its label in Kazakh, Russian and English; with `lang` (or
+/// `Accept-Language`) also `title` in that language. `examples[0]` is a complete form the server
+/// accepts (required fields only). The server checks a filed form against this schema (`format: iin`
+/// and `format: bin` also check the number's check digit).
 #[utoipa::path(
     tag = "services",
     operation_id = "getServiceForm",
-    params(("key" = String, Path, description = "Service key", example = "free_school_meals"), AtQuery),
+    params(("key" = String, Path, description = "Service key", example = "free_school_meals"), FormQuery),
     responses((status = 200, description = "The form's JSON Schema", content_type = "application/schema+json", body = Object)),
 )]
 #[get("/services/{key}/form")]
 pub async fn get_form(
+    req: HttpRequest,
     state: web::Data<AppState>,
     key: web::Path<String>,
-    q: ValidQuery<AtQuery>,
+    q: ValidQuery<FormQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    let lang = form_lang(&req, q.lang.as_deref())?;
     let at = q.at.unwrap_or_else(|| today(&state));
     let catalog = state.catalog();
     let p = governing_version(&catalog, &key, at)?;
-    Ok(HttpResponse::Ok()
-        .content_type("application/schema+json")
-        .insert_header(("X-Passport-Version", p.version.clone()))
-        .body(p.form.to_string()))
+    Ok(form_response(p, lang))
+}
+
+/// The application form of one version of a passport, as JSON Schema draft 2020-12: the form that
+/// applications bound to that version were checked against (`title`, `examples` as for the form in force).
+#[utoipa::path(
+    tag = "services",
+    operation_id = "getServiceVersionForm",
+    params(
+        ("key" = String, Path, description = "Service key", example = "free_school_meals"),
+        ("version" = String, Path, description = "Version id", example = "order-414-2022"),
+        FormLangQuery,
+    ),
+    responses((status = 200, description = "The form's JSON Schema", content_type = "application/schema+json", body = Object)),
+)]
+#[get("/services/{key}/versions/{version}/form")]
+pub async fn get_version_form(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    q: ValidQuery<FormLangQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let (key, version) = path.into_inner();
+    let lang = form_lang(&req, q.lang.as_deref())?;
+    let catalog = state.catalog();
+    let p = service_or_404(&catalog, &key)?
+        .version(&version)
+        .ok_or_else(|| ApiError::not_found(format!("service `{key}` has no version `{version}`")))?;
+    Ok(form_response(p, lang))
 }
 
 /// One line of the document checklist.
@@ -717,6 +782,23 @@ pub struct Checklist {
     pub items: Vec<ChecklistItem>,
 }
 
+/// The named parameters of the checklist query (the rest are answers, read from the raw query string).
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct DocumentsQuery {
+    /// The channel of filing; one the passport offers (else 422 `channel_not_offered`).
+    #[param(value_type = crate::schema::ChannelCode, inline)]
+    pub channel: String,
+    /// The service subtype: required for, and one of, the subtypes of services that have them.
+    pub subtype: Option<String>,
+    /// The version in force on this date (default: today in Kazakhstan).
+    pub at: Option<NaiveDate>,
+    /// Language of the texts (`kk`, `ru`, `en`); else `Accept-Language`, else `kk`.
+    #[param(pattern = "^(kk|ru|en)$")]
+    pub lang: Option<String>,
+}
+
 /// Keys of the checklist query that are not answers to the passport's questions.
 const CHECKLIST_PARAMS: [&str; 4] = ["channel", "subtype", "at", "lang"];
 
@@ -727,14 +809,18 @@ const CHECKLIST_PARAMS: [&str; 4] = ["channel", "subtype", "at", "lang"];
     operation_id = "getServiceDocuments",
     params(
         ("key" = String, Path, description = "Service key", example = "guardianship_establishment"),
-        ("channel" = String, Query, description = "The channel of filing", example = "portal"),
-        ("subtype" = Option<String>, Query, description = "The service subtype, for services that have subtypes"),
-        ("at" = Option<NaiveDate>, Query, description = "The version in force on this date (default today)"),
-        ("lang" = Option<String>, Query, description = "Language of the texts (kk, ru, en)"),
+        DocumentsQuery,
         ("answers" = Option<std::collections::HashMap<String, String>>, Query, style = Form, explode,
          description = "Answers to the passport's questions, one parameter each: `married=true`, `applicant_relation=close_relative`"),
     ),
-    responses((status = 200, description = "The checklist", body = Checklist)),
+    responses(
+        (status = 200, description = "The checklist", body = Checklist),
+        (status = 422, description = "Invalid input, `errors[].rule` naming each problem. Beyond the schema, the rules of the \
+passport in force (a schema of this operation cannot know them): `channel_not_offered` (`query.channel` is not a channel of \
+this passport), `required` / `enum` on `query.subtype` (a service with subtypes needs one of its own), `unknown_question` \
+(a parameter that is none of this passport's questions), `enum` / `type` on `query.<question>` (an answer the question \
+does not allow; yes/no questions take `true` or `false`)", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
 )]
 #[get("/services/{key}/documents")]
 pub async fn get_documents(
@@ -847,6 +933,56 @@ pub async fn get_documents(
 #[serde(transparent)]
 pub struct PassportDocument(pub serde_json::Value);
 
+impl utoipa::ToSchema for PassportDocument {}
+
+/// The shape of a passport version (`domain::passport::Passport`) at its top level: the fields it must
+/// have, their types, and no others. What a schema cannot say (every value sourced to lines of a seed
+/// text, codes unique, channels and subtypes consistent, the form a valid JSON Schema) is checked by
+/// the catalog validator, which answers 422 `invalid_passport` listing every problem.
+impl utoipa::PartialSchema for PassportDocument {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        let text = serde_json::json!({"type": "object", "additionalProperties": false, "minProperties": 1,
+            "properties": {"kk": {"type": "string"}, "ru": {"type": "string"}, "en": {"type": "string"}}});
+        let object = serde_json::json!({"type": "object"});
+        let array = serde_json::json!({"type": "array", "items": {"type": "object"}});
+        let schema = serde_json::json!({
+            "type": "object",
+            "description": "One passport version, in the shape of an element of `versions` in domain/catalog/services/*.yaml",
+            "required": ["version", "title", "language", "act", "jurisdiction", "effective_from", "automation", "form"],
+            "additionalProperties": false,
+            "properties": {
+                "key": {"type": "string", "description": "The service key; when given, it must equal the path's"},
+                "version": {"type": "string", "minLength": 1, "description": "Version id, unique within the service"},
+                "title": text,
+                "language": {"type": "string", "enum": ["kk", "ru", "en"], "description": "The language of the act"},
+                "completeness": {"type": "string", "enum": ["full", "title_only"]},
+                "service_term_stated": {"type": "boolean"},
+                "act": object,
+                "jurisdiction": object,
+                "effective_from": {"type": "string", "format": "date"},
+                "effective_to": {"type": ["string", "null"], "format": "date"},
+                "repealed_by": {"type": ["object", "null"]},
+                "automation": object,
+                "providers": array,
+                "recipients": array,
+                "subtypes": array,
+                "channels": {"type": "array", "items": serde_json::to_value(channel_schema()).unwrap_or_default()},
+                "terms": array,
+                "questions": array,
+                "documents": array,
+                "refusal_to_accept": array,
+                "refusal_grounds": array,
+                "results": array,
+                "fee": {"type": ["object", "null"]},
+                "schedule": array,
+                "form": {"type": "object", "description": "The application form, a JSON Schema (draft 2020-12) with `type: object`"},
+                "open_questions": array,
+            },
+        });
+        serde_json::from_value(schema).expect("a valid schema")
+    }
+}
+
 impl validator::Validate for PassportDocument {
     fn validate(&self) -> Result<(), validator::ValidationErrors> {
         // Checked in full by the catalog's own validator, which reports every problem at once.
@@ -882,11 +1018,15 @@ fn catalog_errors(e: domain::catalog::CatalogErrors) -> ApiError {
     tag = "services",
     operation_id = "publishServiceVersion",
     params(("key" = String, Path, description = "Service key (a new key creates the service)", example = "free_school_meals")),
-    request_body(content = Object, content_type = "application/json",
+    request_body(content = PassportDocument, content_type = "application/json",
         description = "One passport version, in the shape of an element of `versions` in domain/catalog/services/*.yaml"),
     responses(
         (status = 201, description = "Published", body = PassportView, headers(("Location" = String, description = "The version's URL"))),
         (status = 409, description = "This version id is already published", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not a valid passport: `invalid_passport` with every problem the catalog validator finds \
+(texts in English and the act's language, every value sourced to existing lines of a seed text, codes unique, terms, \
+documents and grounds on channels and subtypes the passport has, the form a JSON Schema of an object), or \
+`validation_failed` with rule `must_match_path` (the body's `key` differs from the path)", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])),
 )]
