@@ -2,5 +2,6 @@
 //! domain's types. Routes of several resources share these, so they live outside `routes/`.
 
 pub mod applications;
+pub mod calendar;
 pub mod complaints;
 pub mod documents;
