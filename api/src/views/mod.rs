@@ -5,3 +5,4 @@ pub mod applications;
 pub mod calendar;
 pub mod complaints;
 pub mod documents;
+pub mod services;
