@@ -64,33 +64,35 @@ pub struct Running {
 /// serving on `listener`.
 pub fn start(settings: &Settings, listener: TcpListener, clock: Arc<dyn Clock>) -> Result<Running, StartupError> {
     let db = Database::connect(&settings.database_url, settings.pool_size)?;
-    // Administrators' published passport versions, replayed over the shipped catalog.
-    let shipped = Catalog::embedded()?;
-    let catalog =
-        db.read(|c| persistence::passports::replay(c, shipped)).map_err(|e| StartupError::Published(e.to_string()))?;
+    // The law's data: the shipped catalog and calendar with administrators' changes (published
+    // passport versions, new decrees) replayed over them, as the database holds them.
+    let shipped_catalog = Catalog::embedded()?;
+    let shipped_calendar = domain::calendar::BusinessCalendar::kazakhstan().clone();
+    let law = db
+        .read(|c| persistence::law::load(c, &shipped_catalog, &shipped_calendar))
+        .map_err(|e| StartupError::Published(e.to_string()))?;
     let auth = Authenticator::new(&settings.jwt).map_err(StartupError::Keys)?;
     if !auth.has_keys() {
         tracing::warn!("no JWT verification key configured: every authenticated endpoint will answer 401");
     }
     let port = listener.local_addr()?.port();
-    // Administrators' calendar changes (new decrees) replayed over the shipped calendar.
-    let calendar = db
-        .read(|c| persistence::calendar::replay(c, domain::calendar::BusinessCalendar::kazakhstan().clone()))
-        .map_err(|e| StartupError::Calendar(e.to_string()))?;
     // Read here rather than carried in `Settings`, so callers building `Settings` by hand keep working.
     let documents = config::DocumentSettings::from_env().map_err(|e| StartupError::Config(e.0))?;
     let signer = documents::Signer::configured_or_stored(documents.signing_key_seed, &db, clock.now())
         .map_err(StartupError::Keys)?;
     let state = web::Data::new(AppState::new(
         db,
-        catalog,
-        calendar,
+        shipped_catalog,
+        shipped_calendar,
+        law,
         clock,
         auth,
         settings.max_body_bytes,
         signer,
         documents.max_upload_bytes,
     ));
+    // Changes made through other instances take effect here within a poll interval.
+    AppState::watch_law(std::sync::Arc::downgrade(&state.clone().into_inner()));
     let spec = openapi::spec();
     let routes = web::Data::new(RouteTable::from_spec(&spec));
     let spec_doc =

@@ -1,26 +1,40 @@
 //! What every request handler shares.
+//!
+//! The law's data (the catalog of passports and the business calendar) is what the database holds:
+//! the shipped data with every administrator's change replayed over it. Each instance keeps the
+//! version it loaded and watches the database's generation of it ([`persistence::law`]), so a change
+//! made through any instance takes effect on every other within [`LAW_POLL_INTERVAL`].
 
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, RwLock, Weak};
+use std::time::Duration;
 
 use domain::calendar::BusinessCalendar;
 use domain::catalog::Catalog;
 use domain::clock::Clock;
-use persistence::Database;
+use persistence::law::Law;
+use persistence::{Database, DbConnection, StoreError};
 
 use crate::auth::Authenticator;
 
+/// How often an instance asks the database whether the law's data changed.
+pub const LAW_POLL_INTERVAL: Duration = Duration::from_millis(400);
+
+/// The law's data an instance serves, as one consistent snapshot.
+struct InForce {
+    generation: i64,
+    catalog: Arc<Catalog>,
+    calendar: Arc<BusinessCalendar>,
+}
+
 pub struct AppState {
     pub db: Database,
-    /// The catalog in force; replaced as a whole when an administrator publishes a version.
-    catalog: RwLock<Arc<Catalog>>,
-    /// The business calendar in force; replaced as a whole when an administrator changes a year.
-    calendar: RwLock<Arc<BusinessCalendar>>,
+    law: RwLock<Arc<InForce>>,
+    /// What ships with the binary, replayed over on every reload.
+    shipped_catalog: Catalog,
+    shipped_calendar: BusinessCalendar,
     pub clock: Arc<dyn Clock>,
     pub auth: Authenticator,
     pub max_body_bytes: usize,
-    /// Held while a passport version is published, so two publications never build on the same
-    /// catalog and lose one another.
-    pub publishing: std::sync::Mutex<()>,
     /// Signs result documents (`crate::documents::issue`).
     pub signer: crate::documents::Signer,
     /// `MAX_UPLOAD_BYTES`: the largest attachment accepted.
@@ -31,8 +45,9 @@ impl AppState {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         db: Database,
-        catalog: Catalog,
-        calendar: BusinessCalendar,
+        shipped_catalog: Catalog,
+        shipped_calendar: BusinessCalendar,
+        law: Law,
         clock: Arc<dyn Clock>,
         auth: Authenticator,
         max_body_bytes: usize,
@@ -41,23 +56,36 @@ impl AppState {
     ) -> Self {
         AppState {
             db,
-            catalog: RwLock::new(Arc::new(catalog)),
-            calendar: RwLock::new(Arc::new(calendar)),
+            law: RwLock::new(Arc::new(InForce {
+                generation: law.generation,
+                catalog: Arc::new(law.catalog),
+                calendar: Arc::new(law.calendar),
+            })),
+            shipped_catalog,
+            shipped_calendar,
             clock,
             auth,
             max_body_bytes,
-            publishing: std::sync::Mutex::new(()),
             signer,
             max_upload_bytes,
         }
     }
 
-    pub fn calendar(&self) -> Arc<BusinessCalendar> {
-        self.calendar.read().unwrap_or_else(|p| p.into_inner()).clone()
+    fn in_force(&self) -> Arc<InForce> {
+        self.law.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    pub fn replace_calendar(&self, next: BusinessCalendar) {
-        *self.calendar.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(next);
+    pub fn calendar(&self) -> Arc<BusinessCalendar> {
+        self.in_force().calendar.clone()
+    }
+
+    pub fn catalog(&self) -> Arc<Catalog> {
+        self.in_force().catalog.clone()
+    }
+
+    /// The generation of the law's data this instance serves.
+    pub fn generation(&self) -> i64 {
+        self.in_force().generation
     }
 
     /// Today's date in Kazakhstan by the injectable clock.
@@ -65,11 +93,48 @@ impl AppState {
         self.calendar().to_local(self.clock.now()).date()
     }
 
-    pub fn catalog(&self) -> Arc<Catalog> {
-        self.catalog.read().unwrap_or_else(|p| p.into_inner()).clone()
+    /// The law's data as the database holds it now, on `conn` (inside an administrator's change, after
+    /// [`persistence::law::begin_change`], it is what the change builds on).
+    pub fn load_law(&self, conn: &mut DbConnection) -> Result<Law, StoreError> {
+        persistence::law::load(conn, &self.shipped_catalog, &self.shipped_calendar)
     }
 
-    pub fn replace_catalog(&self, next: Catalog) {
-        *self.catalog.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(next);
+    /// Serves `law` from now on, unless a newer generation is already served.
+    pub fn install(&self, law: Law) {
+        let mut current = self.law.write().unwrap_or_else(|p| p.into_inner());
+        if law.generation >= current.generation {
+            *current = Arc::new(InForce {
+                generation: law.generation,
+                catalog: Arc::new(law.catalog),
+                calendar: Arc::new(law.calendar),
+            });
+        }
+    }
+
+    /// Reloads the law's data when the database's generation moved past the one served (blocking).
+    pub fn refresh(&self) -> Result<bool, StoreError> {
+        let generation = self.db.read(persistence::law::generation)?;
+        if generation == self.generation() {
+            return Ok(false);
+        }
+        let law = self.db.read(|c| self.load_law(c))?;
+        tracing::info!(from = self.generation(), to = law.generation, "the law's data changed: reloaded");
+        self.install(law);
+        Ok(true)
+    }
+
+    /// Watches the database's generation of the law's data on a thread of its own, for as long as the
+    /// state lives.
+    pub fn watch_law(state: Weak<AppState>) {
+        let spawned = std::thread::Builder::new().name("law-watch".into()).spawn(move || loop {
+            std::thread::sleep(LAW_POLL_INTERVAL);
+            let Some(state) = state.upgrade() else { return };
+            if let Err(e) = state.refresh() {
+                tracing::warn!(error = %e, "could not check the law's data for changes");
+            }
+        });
+        if let Err(e) = spawned {
+            tracing::error!(error = %e, "cannot watch the law's data: changes through other instances wait for a restart");
+        }
     }
 }

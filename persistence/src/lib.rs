@@ -12,6 +12,7 @@ pub mod db;
 pub mod documents;
 pub mod events;
 pub mod idempotency;
+pub mod law;
 pub mod notifications;
 pub mod organizations;
 pub mod passports;

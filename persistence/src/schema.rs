@@ -230,6 +230,13 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    law_generation (id) {
+        id -> Integer,
+        generation -> BigInt,
+    }
+}
+
 diesel::joinable!(staff_members -> organizations (org_id));
 diesel::joinable!(complaints -> applications (application_id));
 diesel::joinable!(documents -> applications (application_id));
@@ -249,5 +256,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     registry_records,
     complaints,
     access_log,
-    staff_members
+    staff_members,
+    law_generation
 );

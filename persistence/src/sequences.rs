@@ -28,3 +28,46 @@ pub fn next(conn: &mut DbConnection, counter: &str) -> Result<i64, StoreError> {
     }
     Err(StoreError::Conflict(format!("counter {counter} is contended")))
 }
+
+#[derive(diesel::QueryableByName)]
+struct NextVal {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// The next registration number's sequence within `year`, unique across every instance.
+///
+/// PostgreSQL: a sequence per year (`registration_2026`), created on first use and starting after
+/// whatever the counters table already gave out, so that concurrent filings never queue on one row;
+/// a number drawn by a transaction that rolls back is skipped, never reused. SQLite, which has one
+/// writer at a time anyway, keeps the counters row.
+pub fn next_registration(conn: &mut DbConnection, year: i32) -> Result<i64, StoreError> {
+    let counter = format!("registration:{year}");
+    if !matches!(conn, DbConnection::Postgresql(_)) {
+        return next(conn, &counter);
+    }
+    let seq = format!("registration_{year}");
+    let draw = |c: &mut DbConnection| {
+        savepoint(c, |c| Ok(diesel::sql_query(format!("SELECT nextval('{seq}') AS n")).get_result::<NextVal>(c)?.n))
+    };
+    match draw(conn) {
+        Ok(n) => Ok(n),
+        Err(StoreError::Database(_)) => {
+            // First filing of the year: create the sequence after the numbers already given out.
+            let given: Option<i64> = counters.filter(name.eq(&counter)).select(value).first(conn).optional()?;
+            let start = given.unwrap_or(0) + 1;
+            let created = savepoint(conn, |c| {
+                diesel::sql_query(format!("CREATE SEQUENCE IF NOT EXISTS {seq} START WITH {start}"))
+                    .execute(c)
+                    .map_err(StoreError::from)
+            });
+            // Another transaction may be creating it at this moment: then ours cannot see it until that
+            // one commits, and the filing is refused as a concurrent change the client retries.
+            if let Err(e) = created {
+                tracing::debug!(error = %e, sequence = %seq, "sequence created concurrently");
+            }
+            draw(conn).map_err(|_| StoreError::Conflict(format!("the sequence {seq} is being created; retry")))
+        }
+        Err(e) => Err(e),
+    }
+}

@@ -122,7 +122,7 @@ pub async fn submit_application(
                 }
                 let provider = persistence::organizations::find(c, &filing.provider_id)?;
                 submission::check_provider(provider.as_ref().map(|o| o.kind.as_str()))?;
-                let seq = persistence::sequences::next(c, &format!("registration:{}", today.year()))?;
+                let seq = persistence::sequences::next_registration(c, today.year())?;
                 let ids = NewIds {
                     id: uuid::Uuid::now_v7().to_string(),
                     registration_number: registration_number(today.year(), seq),

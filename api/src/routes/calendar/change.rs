@@ -1,8 +1,6 @@
 //! `PUT /api/v1/calendar/{year}`: an administrator records a year (a new decree's transfers); the due
 //! date of every open application moves with it in the same transaction, each with its history entry.
 
-use std::sync::Mutex;
-
 use actix_web::{put, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::application::{recompute_due, CalendarChange};
@@ -21,10 +19,6 @@ use crate::error::{ApiError, FieldError};
 use crate::extract::{request_lang, ValidJson};
 use crate::state::AppState;
 use crate::views::calendar::*;
-
-/// Serialises calendar changes, so that two administrators never build on the same calendar and the
-/// first change is lost when the second replaces it.
-static CHANGING: Mutex<()> = Mutex::new(());
 
 fn not_blank(s: &str) -> Result<(), ValidationError> {
     if s.trim().is_empty() {
@@ -196,39 +190,44 @@ pub async fn put_year(
     let data = body.into_year_data(year);
     let now = state.clock.now();
     let state2 = state.clone();
-    let (change_id, next, recomputed) = web::block(move || -> Result<_, ApiError> {
-        let _one_at_a_time = CHANGING.lock().unwrap_or_else(|p| p.into_inner());
-        let current = state2.calendar();
-        let next = current.with_year(data.clone()).map_err(|e| calendar_error(e, &data))?;
-        let change = RecordedChange {
-            id: uuid::Uuid::now_v7().to_string(),
-            year,
-            data: serde_json::to_string(&data).map_err(|e| ApiError::Internal(e.to_string()))?,
-            reason: reason.clone(),
-            changed_at: now.naive_utc(),
-            changed_by: who.sub.clone(),
-        };
-        let admin = crate::procedure::official(&who);
-        let why = history_reason(&current, &data, &reason);
-        let bearing = CalendarChange {
-            before: &current,
-            after: &next,
-            year,
-            change_id: &change.id,
-            reason: &why,
-            admin: &admin,
-            now,
-        };
-        let catalog = state2.catalog();
-        let recomputed = state2.db.write_with(|c| -> Result<_, ApiError> {
+    let (change_id, law, recomputed) = web::block(move || {
+        state2.db.write_with(|c| -> Result<_, ApiError> {
+            // Serialised with every other change of the law's data, through any instance: the change
+            // builds on the calendar the database holds, not on this instance's copy.
+            persistence::law::begin_change(c)?;
+            let mut law = state2.load_law(c)?;
+            let current = law.calendar.clone();
+            let next = current.with_year(data.clone()).map_err(|e| calendar_error(e, &data))?;
+            let change = RecordedChange {
+                id: uuid::Uuid::now_v7().to_string(),
+                year,
+                data: serde_json::to_string(&data).map_err(|e| ApiError::Internal(e.to_string()))?,
+                reason: reason.clone(),
+                changed_at: now.naive_utc(),
+                changed_by: who.sub.clone(),
+            };
+            let admin = crate::procedure::official(&who);
+            let why = history_reason(&current, &data, &reason);
+            let bearing = CalendarChange {
+                before: &current,
+                after: &next,
+                year,
+                change_id: &change.id,
+                reason: &why,
+                admin: &admin,
+                now,
+            };
             persistence::calendar::insert(c, &change)?;
-            recompute_open_applications(c, &catalog, &bearing)
-        })?;
-        // Only once committed: a failed transaction leaves the calendar in force untouched.
-        state2.replace_calendar(next.clone());
-        Ok((change.id, next, recomputed))
+            let recomputed = recompute_open_applications(c, &law.catalog, &bearing)?;
+            law.calendar = next;
+            Ok((change.id, law, recomputed))
+        })
     })
     .await??;
+    // Only once committed: a failed transaction leaves the calendar in force untouched. This instance
+    // serves the change at once, the others within a poll interval.
+    let next = law.calendar.clone();
+    state.install(law);
     Ok(localized(
         lang,
         CalendarChangeResult { change_id, calendar: CalendarYearView::new(&next, year, lang), recomputed },

@@ -144,46 +144,53 @@ pub async fn publish_version(
     })?;
     let now = state.clock.now();
     let state2 = state.clone();
-    let published = web::block(move || -> Result<Passport, ApiError> {
-        let _one_at_a_time = state2.publishing.lock().unwrap_or_else(|p| p.into_inner());
-        let catalog = state2.catalog();
-        if catalog.service(&key).and_then(|s| s.version(&passport.version)).is_some() {
-            return Err(ApiError::Conflict {
-                code: "version_exists",
-                detail: format!(
-                    "`{key}` version `{}` is published; publish a new version id instead",
-                    passport.version
-                ),
-                state: None,
-                allowed_actions: None,
-            });
-        }
-        let next = catalog.with_version(None, passport.clone()).map_err(catalog_errors)?;
-        let row = persistence::passports::PublishedPassport {
-            service_key: key.clone(),
-            version: passport.version.clone(),
-            document: serde_json::to_string(&passport).map_err(|e| ApiError::Internal(e.to_string()))?,
-            service_title: catalog
-                .service(&key)
-                .is_none()
-                .then(|| serde_json::to_string(&passport.title).unwrap_or_default()),
-            published_at: now.naive_utc(),
-            published_by: who.sub.clone(),
-        };
-        state2.db.write(|c| persistence::passports::insert(c, &row)).map_err(|e| match e {
-            persistence::StoreError::Conflict(_) => ApiError::Conflict {
-                code: "version_exists",
-                detail: "this version was published concurrently".into(),
-                state: None,
-                allowed_actions: None,
-            },
-            other => other.into(),
-        })?;
-        let stored = next.service(&key).and_then(|s| s.version(&passport.version)).cloned().expect("just added");
-        state2.replace_catalog(next);
-        Ok(stored)
+    let (published, law) = web::block(move || {
+        state2.db.write_with(|c| -> Result<_, ApiError> {
+            // Serialised with every other change of the law's data, through any instance: the change
+            // builds on what the database holds, not on this instance's copy.
+            persistence::law::begin_change(c)?;
+            let mut law = state2.load_law(c)?;
+            let catalog = &law.catalog;
+            if catalog.service(&key).and_then(|s| s.version(&passport.version)).is_some() {
+                return Err(ApiError::Conflict {
+                    code: "version_exists",
+                    detail: format!(
+                        "`{key}` version `{}` is published; publish a new version id instead",
+                        passport.version
+                    ),
+                    state: None,
+                    allowed_actions: None,
+                });
+            }
+            let next = catalog.with_version(None, passport.clone()).map_err(catalog_errors)?;
+            let row = persistence::passports::PublishedPassport {
+                service_key: key.clone(),
+                version: passport.version.clone(),
+                document: serde_json::to_string(&passport).map_err(|e| ApiError::Internal(e.to_string()))?,
+                service_title: catalog
+                    .service(&key)
+                    .is_none()
+                    .then(|| serde_json::to_string(&passport.title).unwrap_or_default()),
+                published_at: now.naive_utc(),
+                published_by: who.sub.clone(),
+            };
+            persistence::passports::insert(c, &row).map_err(|e| match e {
+                persistence::StoreError::Conflict(_) => ApiError::Conflict {
+                    code: "version_exists",
+                    detail: "this version was published concurrently".into(),
+                    state: None,
+                    allowed_actions: None,
+                },
+                other => other.into(),
+            })?;
+            let stored = next.service(&key).and_then(|s| s.version(&passport.version)).cloned().expect("just added");
+            law.catalog = next;
+            Ok((stored, law))
+        })
     })
     .await??;
+    // Committed: this instance serves it at once, the others within a poll interval.
+    state.install(law);
     let at = state.today();
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/services/{}/versions/{}", published.key, published.version)))
