@@ -48,6 +48,10 @@ struct ApplicationRow {
     hearing_place: Option<String>,
     /// JSON: the decision (domain::application::Decision).
     decision: Option<String>,
+    status_since: Option<NaiveDateTime>,
+    term_working_days: Option<i64>,
+    working_days_to_decision: Option<i64>,
+    decided_on_time: Option<bool>,
 }
 
 fn utc(d: NaiveDateTime) -> DateTime<Utc> {
@@ -92,6 +96,10 @@ impl ApplicationRow {
                 .map(|d| serde_json::from_str(&d))
                 .transpose()
                 .map_err(|e| corrupt(&id, "decision", e))?,
+            status_since: utc(self.status_since.unwrap_or(self.updated_at)),
+            term_working_days: self.term_working_days.unwrap_or(0),
+            working_days_to_decision: self.working_days_to_decision,
+            decided_on_time: self.decided_on_time,
             version: self.row_version,
             created_at: utc(self.created_at),
             updated_at: utc(self.updated_at),
@@ -128,12 +136,24 @@ impl ApplicationRow {
             hearing_at: a.hearing_at.map(|d| d.naive_utc()),
             hearing_place: a.hearing_place.clone(),
             decision: a.decision.as_ref().map(|d| d.to_json().to_string()),
+            status_since: Some(a.status_since.naive_utc()),
+            term_working_days: Some(a.term_working_days),
+            working_days_to_decision: a.working_days_to_decision,
+            decided_on_time: a.decided_on_time,
         }
     }
 }
 
 fn load_all(rows: Vec<ApplicationRow>) -> Result<Vec<Application>, StoreError> {
     rows.into_iter().map(ApplicationRow::into_domain).collect()
+}
+
+/// Loads the applications a boxed query selects (monitoring's pages).
+pub(crate) fn load_page(
+    conn: &mut DbConnection,
+    q: applications::BoxedQuery<'_, crate::db::MultiBackend>,
+) -> Result<Vec<Application>, StoreError> {
+    load_all(q.select(ApplicationRow::as_select()).load(conn)?)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
@@ -268,7 +288,7 @@ pub fn find_visible(conn: &mut DbConnection, id: &str, who: &Visibility) -> Resu
     q.select(ApplicationRow::as_select()).first(conn).optional()?.map(ApplicationRow::into_domain).transpose()
 }
 
-fn scoped<'a>(who: &Visibility) -> applications::BoxedQuery<'a, crate::db::MultiBackend> {
+pub(crate) fn scoped<'a>(who: &Visibility) -> applications::BoxedQuery<'a, crate::db::MultiBackend> {
     let q = applications::table.into_boxed();
     match who {
         Visibility::Applicant(iin) => q.filter(applications::applicant_iin.eq(iin.clone())),
@@ -438,6 +458,9 @@ pub fn record(
 /// history entry, event and notice, in the caller's transaction.
 pub fn save(conn: &mut DbConnection, change: &Change) -> Result<(), StoreError> {
     update(conn, &change.application)?;
+    if let Some(t) = &change.stage {
+        crate::monitoring::record_stage(conn, &change.application, t)?;
+    }
     record(conn, &change.application, &change.history, &change.event, change.notice.as_ref())
 }
 

@@ -13,6 +13,7 @@ pub mod documents;
 pub mod events;
 pub mod idempotency;
 pub mod law;
+pub mod monitoring;
 pub mod notifications;
 pub mod organizations;
 pub mod passports;

@@ -40,6 +40,10 @@ diesel::table! {
         hearing_at -> Nullable<Timestamp>,
         hearing_place -> Nullable<Text>,
         decision -> Nullable<Text>,
+        status_since -> Nullable<Timestamp>,
+        term_working_days -> Nullable<BigInt>,
+        working_days_to_decision -> Nullable<BigInt>,
+        decided_on_time -> Nullable<Bool>,
     }
 }
 
@@ -231,6 +235,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    stage_timings (id) {
+        id -> BigInt,
+        application_id -> Varchar,
+        provider_id -> Varchar,
+        service_key -> Varchar,
+        submitted_at -> Timestamp,
+        stage -> Varchar,
+        started_at -> Timestamp,
+        ended_at -> Timestamp,
+        minutes -> BigInt,
+        working_days -> BigInt,
+    }
+}
+
+diesel::table! {
     law_generation (id) {
         id -> Integer,
         generation -> BigInt,
@@ -257,5 +276,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     complaints,
     access_log,
     staff_members,
-    law_generation
+    law_generation,
+    stage_timings
 );

@@ -73,6 +73,11 @@ e2e!(overdue_and_at_risk_per_provider, |app| {
     let (s, m) = app.get("/api/v1/monitoring/applications", Some(&emp)).await;
     assert_eq!(s, 200, "{m}");
     assert_eq!(ids(&m["overdue"]), [late_id.as_str()], "{m}");
+    // The lists are pages of an SQL query; the totals count them all.
+    assert_eq!(
+        (m["overdue_total"].as_i64(), m["at_risk_total"].as_i64(), m["list_limit"].as_i64()),
+        (Some(1), Some(0), Some(100))
+    );
     let o = &m["overdue"][0];
     assert_eq!(o["registration_number"], late["registration_number"]);
     assert_eq!(o["service_key"], "free_school_meals");

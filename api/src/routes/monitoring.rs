@@ -4,23 +4,20 @@
 //! stage against the norm, and complaints per service.
 //!
 //! Everything is relative to the injectable clock (`state.clock.now()`), so a pinned clock gives exact
-//! answers. The figures are computed in Rust over the rows the caller may see (their applications,
-//! history entries and complaints are loaded and aggregated in memory). That is fine at the scale of a
-//! provider or a region (thousands of applications); a national roll-out would move the aggregation
-//! into SQL or a reporting replica.
+//! answers. The figures are SQL aggregates over indexes (`persistence::monitoring`): counts by service
+//! version, channel and status with the decision figures the procedure kept on each application, and
+//! one row per stage each application passed through; memory is bounded by the number of groups and
+//! by the page of each deadline list, whatever the number of applications.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 use actix_web::{get, web, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::application::{timing, Application, Status};
 use domain::calendar::BusinessCalendar;
-use domain::catalog::Catalog;
 use domain::complaint::ComplaintStatus;
-use domain::deadline::working_days_between;
-use domain::passport::{Passport, Stage};
-use persistence::applications::{self as app_repo, HistoryEntry, ListFilter, Visibility};
-use persistence::complaints::{self as complaint_repo, ComplaintScope};
+use persistence::applications::Visibility;
+use persistence::monitoring::{self as figures, Scope};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -130,78 +127,52 @@ pub struct MonitoringView {
     pub total: usize,
     /// Application status → count (every status listed).
     pub by_status: BTreeMap<String, usize>,
-    /// Open applications past their term's end, earliest due first.
+    /// Open applications past their term's end, earliest due first (at most `list_limit`).
     pub overdue: Vec<DeadlineItem>,
-    /// Open applications within their term with at most `at_risk_days` working days left.
+    /// How many open applications are past their term's end.
+    pub overdue_total: i64,
+    /// Open applications within their term with at most `at_risk_days` working days left, earliest due
+    /// first (at most `list_limit`).
     pub at_risk: Vec<DeadlineItem>,
+    /// How many open applications are at risk.
+    pub at_risk_total: i64,
+    /// The most items listed in `overdue` and `at_risk`.
+    pub list_limit: i64,
     pub services: Vec<ServiceStats>,
     pub stages: Vec<StageStats>,
     /// Complaints about those applications, per service.
     pub complaints: Vec<ServiceComplaints>,
 }
 
-/// The stages measured from the history: (code, start action, end actions, passport stage of the norm).
-const STAGES: [(&str, &str, &[&str], Option<Stage>); 5] = [
-    ("submit_to_accept", "submit", &["accept", "refuse_intake"], Some(Stage::Intake)),
-    ("accept_to_assign", "accept", &["assign"], None),
-    ("assign_to_decision", "assign", &["approve", "preliminary_refusal", "refuse"], None),
-    ("preliminary_refusal_to_hearing", "preliminary_refusal", &["record_hearing"], Some(Stage::Hearing)),
-    ("hearing_to_final", "record_hearing", &["approve", "refuse"], Some(Stage::ResultAfterHearing)),
-];
+/// The most items of each deadline list in one answer.
+const LIST_LIMIT: i64 = 100;
 
-/// A service's figures while they are being summed: the stats, working days to each decision, each
-/// decided application's term in working days, and the service terms seen.
-type ServiceAcc = (ServiceStats, Vec<f64>, Vec<f64>, BTreeSet<NormView>);
-
-fn avg(xs: &[f64]) -> Option<f64> {
-    (!xs.is_empty()).then(|| round(xs.iter().sum::<f64>() / xs.len() as f64))
+fn avg(sum: i64, n: i64) -> Option<f64> {
+    (n > 0).then(|| round(sum as f64 / n as f64))
 }
 
 fn round(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
 }
 
-fn local_date(cal: &BusinessCalendar, at: DateTime<Utc>) -> NaiveDate {
-    timing::local_date(cal, at)
-}
-
-fn passport_of<'a>(catalog: &'a Catalog, row: &Application) -> Option<&'a Passport> {
-    catalog.service(&row.service_key).and_then(|s| s.version(&row.passport_version))
-}
-
 fn norm(t: &domain::passport::Term) -> NormView {
     NormView { value: t.value, unit: t.unit.code().into(), source: t.source.to_string() }
 }
 
-/// Loads every application in `scope` matching the filter, page by page.
-fn load_applications(
-    c: &mut persistence::DbConnection,
-    scope: &Visibility,
-    provider: Option<String>,
-    service: Option<String>,
-) -> Result<Vec<Application>, persistence::StoreError> {
-    let mut out = Vec::new();
-    let mut cursor = None;
-    loop {
-        let filter = ListFilter {
-            service_key: service.clone(),
-            provider_id: provider.clone(),
-            before_id: cursor,
-            limit: 200,
-            ..Default::default()
-        };
-        let (rows, more) = app_repo::list(c, scope, &filter)?;
-        cursor = rows.last().map(|r| r.id.clone());
-        out.extend(rows);
-        if !more {
-            return Ok(out);
-        }
+fn item(cal: &BusinessCalendar, today: NaiveDate, a: Application) -> DeadlineItem {
+    DeadlineItem {
+        working_days_remaining: timing::working_days_remaining(cal, &a, today),
+        status: a.status.code().into(),
+        due_at: a.due_at,
+        due_date: a.due_date,
+        id: a.id,
+        registration_number: a.registration_number,
+        service_key: a.service_key,
+        provider_id: a.provider_id,
+        assignee: a.assignee,
     }
 }
 
-/// Applications by status, overdue and at risk, decided on time, time per stage and complaints per
-/// service. Provider staff see their own provider; the review body and administrators see all, or one
-/// provider with `provider_id`.
 #[utoipa::path(
     tag = "monitoring", operation_id = "monitorApplications",
     params(MonitoringQuery),
@@ -229,179 +200,165 @@ pub async fn applications_overview(
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
-    let (scope, complaint_scope, provider) = match who.role {
+    let (scope, provider) = match who.role {
         Role::Employee | Role::Head => {
             if q.provider_id.as_deref().is_some_and(|p| p != who.org()) {
                 return Err(ApiError::Forbidden("provider staff monitor their own provider only".into()));
             }
-            (
-                Visibility::Provider(who.org().to_string()),
-                ComplaintScope::Provider(who.org().to_string()),
-                Some(who.org().to_string()),
-            )
+            (Visibility::Provider(who.org().to_string()), Some(who.org().to_string()))
         }
-        _ => (Visibility::All, ComplaintScope::All, q.provider_id.clone()),
+        _ => (Visibility::All, q.provider_id.clone()),
     };
     let now = state.clock.now();
-    let cal = state.calendar();
-    let catalog = state.catalog();
+    let (cal, catalog) = (state.calendar(), state.catalog());
+    let today = timing::local_date(&cal, now);
+    let midnight = |d: NaiveDate| cal.from_local(d.and_hms_opt(0, 0, 0).expect("midnight"));
+    let filter = Scope {
+        provider_id: provider.clone(),
+        service_key: q.service_key.clone(),
+        filed_from: q.from.map(midnight),
+        filed_before: q.to.and_then(|t| t.succ_opt()).map(midnight),
+    };
+    let due_before = timing::at_risk_before(&cal, today, at_risk_days);
     let state2 = state.clone();
-    let (provider2, service2) = (provider.clone(), q.service_key.clone());
-    let (from, to) = (q.from, q.to);
-    let cal2 = cal.clone();
-    let (apps, history, complaints) = web::block(move || {
+    let (groups, (overdue, overdue_total), (at_risk, at_risk_total), stages, complaints) = web::block(move || {
         state2.db.read(|c| {
-            let apps: Vec<Application> = load_applications(c, &scope, provider2.clone(), service2.clone())?
-                .into_iter()
-                .filter(|a| {
-                    let filed = local_date(&cal2, a.submitted_at);
-                    from.is_none_or(|f| filed >= f) && to.is_none_or(|t| filed <= t)
-                })
-                .collect();
-            let ids: Vec<String> = apps.iter().map(|a| a.id.clone()).collect();
-            let history = app_repo::history_of(c, &ids)?;
-            let complaints = complaint_repo::all_visible(c, &complaint_scope, provider2.as_deref())?;
-            Ok((apps, history, complaints))
+            Ok((
+                figures::groups(c, &scope, &filter)?,
+                figures::overdue(c, &scope, &filter, now, LIST_LIMIT)?,
+                figures::at_risk(c, &scope, &filter, now, due_before, LIST_LIMIT)?,
+                figures::stages(c, &scope, &filter)?,
+                figures::complaints_by_service(c, &scope, &filter)?,
+            ))
         })
     })
     .await??;
 
-    let today = cal.to_local(now).date();
     let mut by_status: BTreeMap<String, usize> = Status::ALL.iter().map(|s| (s.code().to_string(), 0)).collect();
-    let mut overdue = Vec::new();
-    let mut at_risk = Vec::new();
-    let mut services: BTreeMap<String, ServiceAcc> = BTreeMap::new();
-    for a in &apps {
-        *by_status.entry(a.status.code().to_string()).or_default() += 1;
-        let open = !a.status.is_final();
-        let remaining = timing::working_days_remaining(&cal, a, today);
-        let item = || DeadlineItem {
-            id: a.id.clone(),
-            registration_number: a.registration_number.clone(),
-            service_key: a.service_key.clone(),
-            provider_id: a.provider_id.clone(),
-            status: a.status.code().into(),
-            assignee: a.assignee.clone(),
-            due_at: a.due_at,
-            due_date: a.due_date,
-            working_days_remaining: remaining,
-        };
-        if timing::is_overdue(a, now) {
-            overdue.push(item());
-        } else if timing::is_at_risk(&cal, a, now, at_risk_days) {
-            at_risk.push(item());
-        }
-        let entry = services.entry(a.service_key.clone()).or_insert_with(|| {
-            (
-                ServiceStats {
-                    service_key: a.service_key.clone(),
-                    applications: 0,
-                    open: 0,
-                    decided: 0,
-                    decided_on_time: 0,
-                    on_time_share: None,
-                    average_working_days_to_decision: None,
-                    average_term_working_days: None,
-                    terms: vec![],
-                },
-                vec![],
-                vec![],
-                BTreeSet::new(),
-            )
+    let mut services: BTreeMap<String, (ServiceStats, i64, i64, BTreeSet<NormView>)> = BTreeMap::new();
+    // Each group is one service version, channel, subtype and status: the norms come from its passport.
+    let mut stage_norms: BTreeMap<&str, BTreeSet<NormView>> = BTreeMap::new();
+    for g in &groups {
+        *by_status.entry(g.status.code().to_string()).or_default() += g.count as usize;
+        let e = services.entry(g.service_key.clone()).or_insert_with(|| {
+            let stats = ServiceStats {
+                service_key: g.service_key.clone(),
+                applications: 0,
+                open: 0,
+                decided: 0,
+                decided_on_time: 0,
+                on_time_share: None,
+                average_working_days_to_decision: None,
+                average_term_working_days: None,
+                terms: vec![],
+            };
+            (stats, 0, 0, BTreeSet::new())
         });
-        entry.0.applications += 1;
-        if open {
-            entry.0.open += 1;
+        e.0.applications += g.count as usize;
+        if !g.status.is_final() {
+            e.0.open += g.count as usize;
         }
-        if let Some(t) = passport_of(&catalog, a).and_then(|p| timing::service_term(p, a.channel, a.subtype.as_deref()))
-        {
-            entry.3.insert(norm(t));
+        if matches!(g.status, Status::Approved | Status::Refused) {
+            e.0.decided += g.count as usize;
+            e.0.decided_on_time += g.decided_on_time as usize;
+            e.1 += g.sum_working_days_to_decision;
+            e.2 += g.sum_term_working_days;
         }
-        if let (Status::Approved | Status::Refused, Some(decided_at)) = (a.status, a.decided_at) {
-            entry.0.decided += 1;
-            if timing::on_time(a, decided_at) {
-                entry.0.decided_on_time += 1;
+        let passport = catalog.service(&g.service_key).and_then(|s| s.version(&g.passport_version));
+        if let Some(p) = passport {
+            if let Some(t) = timing::service_term(p, g.channel, g.subtype.as_deref()) {
+                e.3.insert(norm(t));
             }
-            entry.1.extend(timing::working_days_to_decision(&cal, a).map(|d| d as f64));
-            entry.2.push(timing::term_working_days(&cal, a) as f64);
+            for (code, _, _, stage) in timing::MEASURED_STAGES {
+                if let Some(stage) = stage {
+                    stage_norms
+                        .entry(code)
+                        .or_default()
+                        .extend(p.terms_for(stage, g.channel, g.subtype.as_deref()).map(norm));
+                }
+            }
         }
     }
     let services: Vec<ServiceStats> = services
         .into_values()
         .map(|(mut s, to_decision, terms, norms)| {
-            s.on_time_share = (s.decided > 0).then(|| round(s.decided_on_time as f64 / s.decided as f64));
-            s.average_working_days_to_decision = avg(&to_decision);
-            s.average_term_working_days = avg(&terms);
+            let decided = s.decided as i64;
+            s.on_time_share = (decided > 0).then(|| round(s.decided_on_time as f64 / decided as f64));
+            s.average_working_days_to_decision = avg(to_decision, decided);
+            s.average_term_working_days = avg(terms, decided);
             s.terms = norms.into_iter().collect();
             s
         })
         .collect();
-    overdue.sort_by(|a, b| (a.due_at, &a.id).cmp(&(b.due_at, &b.id)));
-    at_risk.sort_by(|a, b| (a.due_at, &a.id).cmp(&(b.due_at, &b.id)));
-
-    // Time per stage: each start entry is paired with the next end entry of the same application.
-    let by_id: HashMap<&str, &Application> = apps.iter().map(|a| (a.id.as_str(), a)).collect();
-    let mut per_app: HashMap<&str, Vec<&HistoryEntry>> = HashMap::new();
-    for h in &history {
-        per_app.entry(h.application_id.as_str()).or_default().push(h);
-    }
-    let stages: Vec<StageStats> = STAGES
+    let stages: Vec<StageStats> = timing::MEASURED_STAGES
         .iter()
-        .map(|(code, start, ends, norm_stage)| {
-            let (mut days, mut minutes) = (Vec::new(), Vec::new());
-            let mut norms = BTreeSet::new();
-            for (app_id, entries) in &per_app {
-                for (i, h) in entries.iter().enumerate() {
-                    if h.record.action != *start {
-                        continue;
-                    }
-                    if let Some(end) = entries[i + 1..].iter().find(|e| ends.contains(&e.record.action.as_str())) {
-                        let (from, to) = (h.record.at, end.record.at);
-                        days.push(working_days_between(&cal, local_date(&cal, from), local_date(&cal, to)) as f64);
-                        minutes.push((to - from).num_minutes() as f64);
-                    }
-                }
-                if let (Some(stage), Some(a)) = (norm_stage, by_id.get(app_id)) {
-                    if let Some(p) = passport_of(&catalog, a) {
-                        norms.extend(p.terms_for(*stage, a.channel, a.subtype.as_deref()).map(norm));
-                    }
-                }
-            }
+        .map(|(code, starts, ends, _)| {
+            let sum = stages.iter().find(|s| s.stage == *code);
+            let samples = sum.map_or(0, |s| s.samples);
             StageStats {
                 stage: code.to_string(),
-                from_action: start.to_string(),
-                to_actions: ends.iter().map(|s| s.to_string()).collect(),
-                samples: days.len(),
-                average_working_days: avg(&days),
-                average_minutes: avg(&minutes),
-                norms: norms.into_iter().collect(),
+                from_action: stage_start_action(starts).into(),
+                to_actions: ends.iter().map(|s| stage_end_action(*s).to_string()).collect(),
+                samples: samples as usize,
+                average_working_days: sum.and_then(|s| avg(s.sum_working_days, samples)),
+                average_minutes: sum.and_then(|s| avg(s.sum_minutes, samples)),
+                norms: stage_norms.remove(code).unwrap_or_default().into_iter().collect(),
             }
         })
         .collect();
-
-    let visible: HashSet<&str> = apps.iter().map(|a| a.id.as_str()).collect();
     let mut per_service: BTreeMap<String, ServiceComplaints> = BTreeMap::new();
-    for c in complaints.iter().filter(|c| visible.contains(c.application_id.as_str())) {
-        let e = per_service.entry(c.service_key.clone()).or_insert_with(|| ServiceComplaints {
-            service_key: c.service_key.clone(),
+    for (service_key, status, n) in complaints {
+        let e = per_service.entry(service_key.clone()).or_insert_with(|| ServiceComplaints {
+            service_key,
             total: 0,
             by_status: ComplaintStatus::ALL.iter().map(|s| (s.code().to_string(), 0)).collect(),
         });
-        e.total += 1;
-        *e.by_status.entry(c.status.code().to_string()).or_default() += 1;
+        e.total += n as usize;
+        *e.by_status.entry(status.code().to_string()).or_default() += n as usize;
     }
-
+    let total = groups.iter().map(|g| g.count as usize).sum();
+    let overdue = overdue.into_iter().map(|a| item(&cal, today, a)).collect();
+    let at_risk = at_risk.into_iter().map(|a| item(&cal, today, a)).collect();
     Ok(HttpResponse::Ok().json(MonitoringView {
         generated_at: now,
         today,
         provider_id: provider,
         at_risk_days,
-        total: apps.len(),
+        total,
         by_status,
         overdue,
+        overdue_total,
         at_risk,
+        at_risk_total,
+        list_limit: LIST_LIMIT,
         services,
         stages,
         complaints: per_service.into_values().collect(),
     }))
+}
+
+/// The history action that starts a stage in state `starts`, as the view names it.
+fn stage_start_action(starts: &[Status]) -> &'static str {
+    match starts.first() {
+        Some(Status::Submitted) => "submit",
+        Some(Status::Accepted) => "accept",
+        Some(Status::InProgress) => "assign",
+        Some(Status::PreliminaryRefusal) => "preliminary_refusal",
+        Some(Status::HearingHeld) => "record_hearing",
+        _ => "",
+    }
+}
+
+/// The history action that moves an application into `end`.
+fn stage_end_action(end: Status) -> &'static str {
+    match end {
+        Status::Accepted => "accept",
+        Status::RefusedAtIntake => "refuse_intake",
+        Status::InProgress => "assign",
+        Status::Approved => "approve",
+        Status::PreliminaryRefusal => "preliminary_refusal",
+        Status::HearingHeld => "record_hearing",
+        Status::Refused => "refuse",
+        Status::Submitted | Status::Withdrawn => "",
+    }
 }

@@ -173,13 +173,15 @@ pub struct Change {
     pub notice: Option<Notice>,
     /// The signed document the step issues, with the decision it carries.
     pub document: Option<(DocumentKind, Value)>,
+    /// The measured stage the step ends, for monitoring.
+    pub stage: Option<timing::StageTiming>,
 }
 
 impl Change {
     /// A change that records `history` on `app` without moving its state (complaint steps, stage
     /// events, a calendar change): the version moves only when `app` itself changed.
     pub fn note(app: Application, history: HistoryRecord, event: Event) -> Change {
-        Change { application: app, history, event, notice: None, document: None }
+        Change { application: app, history, event, notice: None, document: None, stage: None }
     }
 }
 
@@ -304,6 +306,17 @@ fn move_to(
     next.decided_at = to.is_final().then_some(ctx.now);
     next.version = before.version + 1;
     next.updated_at = ctx.now;
+    let stage = if before.status != to {
+        next.status_since = ctx.now;
+        timing::stage_ended(ctx.calendar, before.status, before.status_since, to, ctx.now)
+    } else {
+        None
+    };
+    // The figures monitoring sums, kept with the decision on the merits (cleared on reopening).
+    let on_merits = matches!(to, Status::Approved | Status::Refused);
+    next.working_days_to_decision =
+        if on_merits { timing::working_days_to_decision(ctx.calendar, &next) } else { None };
+    next.decided_on_time = on_merits.then(|| timing::on_time(&next, ctx.now));
     let mut changes = effect.changes;
     changes["status"] = json!({"old": before.status, "new": to});
     let notice = (before.status != to).then(|| status_notice(to, &next.registration_number));
@@ -322,6 +335,7 @@ fn move_to(
         event,
         notice,
         document: effect.document,
+        stage,
     }
 }
 
@@ -653,6 +667,7 @@ pub fn recompute_due(app: &Application, passport: &Passport, change: &CalendarCh
     next.due_at = d.due_at;
     next.due_date = d.due_date;
     next.counted_from = counted_from;
+    next.term_working_days = timing::term_working_days(change.after, &next);
     next.version += 1;
     next.updated_at = change.now;
     // The days between the filing and the later due date that the change made something else.

@@ -65,6 +65,14 @@ pub struct Application {
     pub hearing_at: Option<DateTime<Utc>>,
     pub hearing_place: Option<String>,
     pub decision: Option<Decision>,
+    /// When it entered its current status: the start of the stage it is in.
+    pub status_since: DateTime<Utc>,
+    /// The service term in working days, from the day the term counts from to the due date.
+    pub term_working_days: i64,
+    /// Working days from the day the term counted from to the decision on the merits.
+    pub working_days_to_decision: Option<i64>,
+    /// Whether the decision on the merits met its term ([`timing::on_time`]).
+    pub decided_on_time: Option<bool>,
     /// Incremented by every change; the API's ETag.
     pub version: i64,
     pub created_at: DateTime<Utc>,

@@ -328,10 +328,15 @@ pub fn new_application(
         hearing_at: None,
         hearing_place: None,
         decision: None,
+        status_since: now,
+        term_working_days: 0,
+        working_days_to_decision: None,
+        decided_on_time: None,
         version: 1,
         created_at: now,
         updated_at: now,
     };
+    let app = Application { term_working_days: timing::term_working_days(cal, &app), ..app };
     let history = HistoryRecord {
         action: "submit".into(),
         actor: filer.official(),
@@ -349,5 +354,5 @@ pub fn new_application(
     };
     let event = Event::of(&app, "submit");
     let notice = Some(status_notice(Status::Submitted, &app.registration_number));
-    Ok(Change { application: app, history, event, notice, document: None })
+    Ok(Change { application: app, history, event, notice, document: None, stage: None })
 }

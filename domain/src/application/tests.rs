@@ -510,3 +510,46 @@ fn staff_read_registry_records_only_of_persons_the_application_names() {
     assert!(crate::registry::may_read_records_for(&a, &child));
     assert!(!crate::registry::may_read_records_for(&a, "900101300126"));
 }
+
+#[test]
+fn each_measured_stage_is_timed_when_it_ends() {
+    // Filed Monday 10:00, accepted 10:30 (submit_to_accept: 30 minutes, 0 working days), assigned 11:00.
+    let filed = filed();
+    let accept = decide(
+        &filed,
+        Command::Accept { comment: None },
+        &Context { passport: passport(), calendar: cal(), actor: &employee(), now: astana(11, 23, 10, 30) },
+    )
+    .unwrap();
+    let t = accept.stage.expect("the intake stage ended");
+    assert_eq!((t.stage, t.minutes, t.working_days), ("submit_to_accept", 30, 0));
+    assert_eq!(accept.application.status_since, astana(11, 23, 10, 30));
+    // Reassigning keeps the status: no stage ends, the stage start stays.
+    let a = in_progress();
+    let again = decide(
+        &a,
+        Command::Assign { assignee: "emp-2".into(), on_staff: true },
+        &Context { passport: passport(), calendar: cal(), actor: &head(), now: astana(11, 24, 9, 0) },
+    )
+    .unwrap();
+    assert_eq!((again.stage, again.application.status_since), (None, a.status_since));
+    // Approved Friday 27 November: 4 working days after the term started counting, on time.
+    let approved =
+        run(&a, &employee(), astana(11, 27, 12, 0), Command::Approve { result_code: None, comment: None }).unwrap();
+    assert_eq!((approved.working_days_to_decision, approved.decided_on_time), (Some(4), Some(true)));
+    assert_eq!(approved.term_working_days, 5);
+}
+
+proptest! {
+    /// The date bound that lists applications at risk in SQL agrees with [`timing::is_at_risk`].
+    #[test]
+    fn at_risk_as_a_date_bound_agrees_with_the_rule(offset in 0i64..40, days in 0i64..6) {
+        let mut a = in_progress();
+        a.due_date = date(11, 23) + chrono::Duration::days(offset);
+        a.due_at = cal().from_local(a.due_date.and_hms_opt(18, 30, 0).unwrap());
+        let now = astana(11, 24, 9, 0);
+        let today = timing::local_date(cal(), now);
+        let by_bound = a.due_date < timing::at_risk_before(cal(), today, days) && !timing::is_overdue(&a, now);
+        prop_assert_eq!(by_bound, timing::is_at_risk(cal(), &a, now, days));
+    }
+}

@@ -210,6 +210,60 @@ pub fn stage_deadlines(
         .collect()
 }
 
+/// A stage monitoring measures: (code, the statuses it starts in, the statuses that end it, the
+/// passport stage whose term is its norm).
+pub type MeasuredStage = (&'static str, &'static [Status], &'static [Status], Option<Stage>);
+
+/// The stages monitoring measures, each between two moves of the state table.
+pub const MEASURED_STAGES: [MeasuredStage; 5] = [
+    ("submit_to_accept", &[Status::Submitted], &[Status::Accepted, Status::RefusedAtIntake], Some(Stage::Intake)),
+    ("accept_to_assign", &[Status::Accepted], &[Status::InProgress], None),
+    (
+        "assign_to_decision",
+        &[Status::InProgress],
+        &[Status::Approved, Status::PreliminaryRefusal, Status::Refused],
+        None,
+    ),
+    ("preliminary_refusal_to_hearing", &[Status::PreliminaryRefusal], &[Status::HearingHeld], Some(Stage::Hearing)),
+    ("hearing_to_final", &[Status::HearingHeld], &[Status::Approved, Status::Refused], Some(Stage::ResultAfterHearing)),
+];
+
+/// How long an application spent in one measured stage.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StageTiming {
+    pub stage: &'static str,
+    pub started_at: DateTime<Utc>,
+    pub ended_at: DateTime<Utc>,
+    pub minutes: i64,
+    /// Working days after the start day up to the end day.
+    pub working_days: i64,
+}
+
+/// The measured stage a move from `from` (entered at `since`) to `to` at `now` ends, if any.
+pub fn stage_ended(
+    cal: &BusinessCalendar,
+    from: Status,
+    since: DateTime<Utc>,
+    to: Status,
+    now: DateTime<Utc>,
+) -> Option<StageTiming> {
+    let (code, ..) =
+        MEASURED_STAGES.iter().find(|(_, starts, ends, _)| starts.contains(&from) && ends.contains(&to))?;
+    Some(StageTiming {
+        stage: code,
+        started_at: since,
+        ended_at: now,
+        minutes: (now - since).num_minutes(),
+        working_days: deadline::working_days_between(cal, local_date(cal, since), local_date(cal, now)),
+    })
+}
+
+/// The exclusive bound of due dates at risk: an open application whose due date falls before it has
+/// at most `days` working days left after `today` ([`is_at_risk`], as a date for a query).
+pub fn at_risk_before(cal: &BusinessCalendar, today: NaiveDate, days: i64) -> NaiveDate {
+    deadline::add_working_days(cal, today, u32::try_from(days.max(0) + 1).unwrap_or(u32::MAX))
+}
+
 /// Whether `status` still has a term running (for SQL filters that mirror [`is_overdue`]).
 pub fn term_runs(status: Status) -> bool {
     !status.is_final()
