@@ -153,7 +153,8 @@ pub async fn run_command(
 fn with_facts(c: &mut DbConnection, app: &Application, cmd: Command) -> Result<Command, ApiError> {
     Ok(match cmd {
         Command::Assign { assignee, .. } => {
-            let on_staff = persistence::staff::is_active_member(c, &app.provider_id, &assignee, &["employee", "head"])?;
+            let on_staff =
+                persistence::staff::is_active_member(c, &app.provider_id, &assignee, &[Actor::Employee, Actor::Head])?;
             Command::Assign { assignee, on_staff }
         }
         other => other,

@@ -397,7 +397,12 @@ pub fn timeline(history: &[HistoryEntry]) -> Timeline {
     let last = |action: &str| history.iter().rev().find(|h| h.record.action == action).map(|h| h.record.at);
     Timeline {
         accepted_at: last("accept"),
-        hearing_recorded_at: last("record_hearing"),
+        hearing_recorded_at: history.iter().rev().find(|h| h.record.action == "record_hearing").map(|h| {
+            h.record.changes["hearing"]["new"]["held_at"]
+                .as_str()
+                .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+                .map_or(h.record.at, |d| d.with_timezone(&Utc))
+        }),
         stage_events: history
             .iter()
             .filter_map(|h| {

@@ -60,6 +60,12 @@ pub fn is_active_employee(conn: &mut DbConnection, org_id: &str, sub: &str) -> R
 }
 
 /// Whether `sub` is an active member of `org_id` in any of `roles`.
-pub fn is_active_member(conn: &mut DbConnection, org_id: &str, sub: &str, roles: &[&str]) -> Result<bool, StoreError> {
-    Ok(find(conn, org_id, sub)?.is_some_and(|r| r.active && roles.contains(&r.role.as_str())))
+pub fn is_active_member(
+    conn: &mut DbConnection,
+    org_id: &str,
+    sub: &str,
+    roles: &[domain::application::Actor],
+) -> Result<bool, StoreError> {
+    Ok(find(conn, org_id, sub)?
+        .is_some_and(|r| r.active && domain::application::Actor::parse(&r.role).is_some_and(|a| roles.contains(&a))))
 }

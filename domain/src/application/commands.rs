@@ -508,6 +508,16 @@ fn apply(app: &mut Application, cmd: Command, ctx: &Context<'_>) -> Result<Effec
                 return Err(Violation::field("held_at", "not_in_future", "a hearing is recorded after it took place")
                     .citing(basis::AFTER_THE_FACT));
             }
+            if let Some(Decision::PreliminaryRefusal(pre)) = app.decision.as_ref() {
+                if held_at < pre.decided_at {
+                    return Err(Violation::field(
+                        "held_at",
+                        "after_the_notice",
+                        "a hearing is held after the preliminary refusal that set it",
+                    )
+                    .citing(basis::HEARD_GROUNDS));
+                }
+            }
             let Some(Decision::PreliminaryRefusal(pre)) = app.decision.as_mut() else {
                 return Err(Violation::NotNow {
                     rule: "no_preliminary_refusal",
@@ -570,7 +580,10 @@ fn apply(app: &mut Application, cmd: Command, ctx: &Context<'_>) -> Result<Effec
         }
         Command::Reopen { complaint_id, reason } => {
             let old = app.decision.take().map(|d| d.to_json());
+            // The new decision starts afresh: no hearing is set for it yet.
             app.stage_due_at = None;
+            app.hearing_at = None;
+            app.hearing_place = None;
             Ok(Effect {
                 reason: Some(reason),
                 changes: json!({"decision": {"old": old, "new": null}, "complaint": {"old": null, "new": complaint_id}}),
@@ -625,6 +638,9 @@ fn record_stage(app: &Application, cmd: Command, ctx: &Context<'_>) -> Result<Ch
         return Err(Violation::field("at", "not_in_future", "record a stage event after it happened")
             .citing(basis::AFTER_THE_FACT));
     }
+    if at < app.submitted_at {
+        return Err(Violation::field("at", "after_filing", "a stage of the application happens after its filing"));
+    }
     let mut next = app.clone();
     next.version += 1;
     next.updated_at = ctx.now;
@@ -660,13 +676,23 @@ pub struct CalendarChange<'a> {
 pub fn recompute_due(app: &Application, passport: &Passport, change: &CalendarChange<'_>) -> Option<Change> {
     let (_, d) = timing::due_recomputed(change.after, passport, app)?;
     let counted_from = change.after.from_local(d.counted_from);
-    if d.due_at == app.due_at && d.due_date == app.due_date && counted_from == app.counted_from {
-        return None;
-    }
     let mut next = app.clone();
     next.due_at = d.due_at;
     next.due_date = d.due_date;
     next.counted_from = counted_from;
+    // The answer after a hearing counts on the changed calendar too, from when the hearing was held.
+    let held_at = app.decision.as_ref().and_then(|x| x.hearing()).and_then(|h| h.held_at);
+    let after = passport.terms_for(Stage::ResultAfterHearing, app.channel, app.subtype.as_deref()).next();
+    if let (Some(_), Some(held), Some(t)) = (app.stage_due_at, held_at, after) {
+        next.stage_due_at = Some(deadline::due(change.after, held, t.value, t.unit).due_at);
+    }
+    if next.due_at == app.due_at
+        && next.due_date == app.due_date
+        && next.counted_from == app.counted_from
+        && next.stage_due_at == app.stage_due_at
+    {
+        return None;
+    }
     next.term_working_days = timing::term_working_days(change.after, &next);
     next.version += 1;
     next.updated_at = change.now;
@@ -688,6 +714,9 @@ pub fn recompute_due(app: &Application, passport: &Passport, change: &CalendarCh
     });
     if app.counted_from != next.counted_from {
         changes["counted_from"] = json!({"old": app.counted_from, "new": next.counted_from});
+    }
+    if app.stage_due_at != next.stage_due_at {
+        changes["stage_due_at"] = json!({"old": app.stage_due_at, "new": next.stage_due_at});
     }
     let event = Event {
         kind: "application.due_date_changed".into(),

@@ -553,3 +553,66 @@ proptest! {
         prop_assert_eq!(by_bound, timing::is_at_risk(cal(), &a, now, days));
     }
 }
+
+#[test]
+fn a_hearing_is_held_after_its_notice_and_a_stage_after_filing() {
+    let a = in_progress();
+    let notice_at = astana(11, 24, 9, 0);
+    let pre = run(&a, &employee(), notice_at, preliminary(astana(11, 26, 11, 0), notice_at)).unwrap();
+    let early = Command::RecordHearing {
+        applicant_position: "x".into(),
+        evidence: vec![],
+        held_at: Some(astana(11, 24, 8, 0)),
+    };
+    let e = run(&pre, &employee(), astana(11, 26, 12, 0), early).unwrap_err();
+    assert!(matches!(&e, Violation::Invalid { fields, .. } if fields[0].rule == "after_the_notice"), "{e:?}");
+    let before_filing = Command::RecordStage {
+        term: "service_term".into(),
+        event: StageEvent::Started,
+        at: Some(astana(11, 20, 9, 0)),
+        note: None,
+    };
+    let e = run(&a, &employee(), astana(11, 24, 9, 0), before_filing).unwrap_err();
+    assert!(matches!(&e, Violation::Invalid { fields, .. } if fields[0].rule == "after_filing"), "{e:?}");
+}
+
+/// A decree making Friday 27 November 2026 a day off (Saturday 19 December worked instead).
+fn calendar_moving_27_november() -> BusinessCalendar {
+    use crate::calendar::{Confidence, Decree, DecreeKind, Transfer};
+    let mut data = cal().year_data(2026).cloned().unwrap();
+    data.decrees = vec![Decree {
+        id: "mlsp-2026-11".into(),
+        kind: DecreeKind::MinistryOrder,
+        number: Some("77".into()),
+        date: NaiveDate::from_ymd_opt(2026, 11, 20),
+        year: None,
+        adilet: None,
+        confidence: Confidence::Confirmed,
+        note: None,
+    }];
+    data.transfers = vec![Transfer { day_off: date(11, 27), working_day: date(12, 19), decree: "mlsp-2026-11".into() }];
+    cal().with_year(data).unwrap()
+}
+
+#[test]
+fn a_calendar_change_moves_the_answer_after_the_hearing_too() {
+    // Heard Thursday 26 November: the answer was due Friday 27 at 18:30; the decree makes Friday a day
+    // off, so it is due Monday 30 November, as is the service term (which ended Monday 30 and moves to
+    // Tuesday 1 December).
+    let a = heard();
+    let after = calendar_moving_27_november();
+    let admin = Official::new("admin-1", Actor::Admin);
+    let change = super::commands::CalendarChange {
+        before: cal(),
+        after: &after,
+        year: 2026,
+        change_id: "c-1",
+        reason: "decree",
+        admin: &admin,
+        now: astana(11, 26, 15, 0),
+    };
+    let moved = super::commands::recompute_due(&a, passport(), &change).expect("the dates moved");
+    assert_eq!(moved.application.due_date, date(12, 1));
+    assert_eq!(moved.application.stage_due_at, Some(astana(11, 30, 18, 30)));
+    assert_eq!(moved.history.changes["stage_due_at"]["new"], json!(astana(11, 30, 18, 30)));
+}

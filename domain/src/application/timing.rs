@@ -110,15 +110,16 @@ pub fn term_working_days(cal: &BusinessCalendar, app: &Application) -> i64 {
 pub struct Timeline {
     /// The provider's acceptance (registration).
     pub accepted_at: Option<DateTime<Utc>>,
-    /// The hearing being recorded.
+    /// When the hearing was held (as its record says; the moment of recording when it does not).
     pub hearing_recorded_at: Option<DateTime<Utc>>,
     /// Stage events recorded by staff: (term code, started or completed, when), oldest first.
     pub stage_events: Vec<(String, super::StageEvent, DateTime<Utc>)>,
 }
 
 impl Timeline {
+    /// The latest such event by when it happened (a backdated entry does not override a later one).
     fn last(&self, term: &str, event: super::StageEvent) -> Option<DateTime<Utc>> {
-        self.stage_events.iter().rev().find(|(t, e, _)| t == term && *e == event).map(|(_, _, at)| *at)
+        self.stage_events.iter().filter(|(t, e, _)| t == term && *e == event).map(|(_, _, at)| *at).max()
     }
 }
 
@@ -171,7 +172,10 @@ pub fn stage_deadlines(
         .filter(|t| t.applies_to(app.channel, app.subtype.as_deref()))
         .map(|t| {
             let recorded_done = timeline.last(&t.code, StageEvent::Completed);
-            let completed_at = recorded_done.or(if completed_by_decision(t.stage) { app.decided_at } else { None });
+            // Only a decision on the merits completes them (not a withdrawal or an intake refusal).
+            let on_merits = matches!(app.status, Status::Approved | Status::Refused);
+            let completed_at =
+                recorded_done.or(if completed_by_decision(t.stage) && on_merits { app.decided_at } else { None });
             let started_at = timeline.last(&t.code, StageEvent::Started).or(match t.starts {
                 TermStart::Filing => Some(app.submitted_at),
                 TermStart::ReceiptByProvider => timeline.accepted_at,
