@@ -492,7 +492,8 @@ fn is_b64url(s: &str) -> bool {
 
 /// A compact JWS split into its three segments, or a 422 naming `field` when it is not shaped as one.
 fn split_jws<'a>(jws: &'a str, field: &str, allow_empty_payload: bool) -> Result<[&'a str; 3], ApiError> {
-    let parts: Vec<&str> = jws.trim().split('.').collect();
+    // Exactly [`JWS_PATTERN`] (or [`SIGNATURE_PATTERN`]): no surrounding whitespace either.
+    let parts: Vec<&str> = jws.split('.').collect();
     let shaped = parts.len() == 3
         && !parts[0].is_empty()
         && !parts[2].is_empty()
@@ -604,20 +605,93 @@ pub fn verify_stored(signer: &Signer, doc: &DocumentRow) -> Verification {
     v
 }
 
-/// The request of `POST /api/v1/documents/verify`.
-#[derive(Debug, Clone, Deserialize, ToSchema)]
+/// A compact JWS (header.payload.signature, each base64url) as the verification takes it.
+pub const JWS_PATTERN: &str = r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$";
+/// A signature to check against a document: a detached JWS (`header..signature`) or a complete one.
+pub const SIGNATURE_PATTERN: &str = r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+$";
+
+/// The request of `POST /api/v1/documents/verify`: either `jws`, or `document` with `signature`,
+/// never both. A member that is present counts as given, `null` included (then 422 `type`), exactly
+/// as the request's schema says ([`VerifyRequest::schema`]).
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({"jws": "eyJhbGciOiJFZERTQSIsImtpZCI6Ii4uLiIsInR5cCI6IkpPU0UifQ.eyJmb3JtYXQiOiIuLi4ifQ.c2lnbmF0dXJl"}))]
 pub struct VerifyRequest {
     /// The complete compact JWS (header.payload.signature) of a result document.
-    pub jws: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    pub jws: Option<Value>,
     /// Or: the result document as downloaded, either as a JSON object or as the exact downloaded text ...
-    #[schema(value_type = Option<Value>)]
+    #[serde(default, deserialize_with = "present")]
     pub document: Option<Value>,
     /// ... with its signature: the detached JWS (`header..signature`, the download's
     /// `Document-Signature` header) or the complete one.
-    pub signature: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    pub signature: Option<Value>,
 }
+
+/// A member that is present, whatever its value (`null` too); an absent one is `None` (`serde(default)`).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
+}
+
+impl utoipa::PartialSchema for VerifyRequest {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{AdditionalProperties, ObjectBuilder, OneOfBuilder, Schema, SchemaType, Type};
+        let string = |pattern: &str, description: &str| {
+            ObjectBuilder::new()
+                .schema_type(SchemaType::Type(Type::String))
+                .pattern(Some(pattern))
+                .description(Some(description))
+        };
+        let closed = |b: ObjectBuilder| {
+            b.schema_type(SchemaType::Type(Type::Object))
+                .additional_properties(Some(AdditionalProperties::FreeForm(false)))
+                .build()
+        };
+        let complete = closed(
+            ObjectBuilder::new()
+                .title(Some("A complete JWS"))
+                .property(
+                    "jws",
+                    string(JWS_PATTERN, "The complete compact JWS (header.payload.signature) of a result document"),
+                )
+                .required("jws"),
+        );
+        let document = OneOfBuilder::new()
+            .item(ObjectBuilder::new().schema_type(SchemaType::Type(Type::Object)).description(Some("The JSON object")))
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(SchemaType::Type(Type::String))
+                    .description(Some("The exact downloaded text")),
+            )
+            .description(Some("The result document as downloaded: its JSON object, or its exact text"));
+        let detached = closed(
+            ObjectBuilder::new()
+                .title(Some("A document with its signature"))
+                .property("document", document)
+                .property(
+                    "signature",
+                    string(
+                        SIGNATURE_PATTERN,
+                        "Its signature: the detached JWS (`header..signature`, the download's `Document-Signature` \
+header) or the complete one",
+                    ),
+                )
+                .required("document")
+                .required("signature"),
+        );
+        Schema::OneOf(
+            OneOfBuilder::new()
+                .item(complete)
+                .item(detached)
+                .description(Some("Either `jws`, or `document` with `signature`, never both"))
+                .examples([json!({"jws": "eyJhbGciOiJFZERTQSIsImtpZCI6Ii4uLiIsInR5cCI6IkpPU0UifQ.eyJmb3JtYXQiOiIuLi4ifQ.c2lnbmF0dXJl"})])
+                .build(),
+        )
+        .into()
+    }
+}
+
+impl ToSchema for VerifyRequest {}
 
 impl validator::Validate for VerifyRequest {
     fn validate(&self) -> Result<(), validator::ValidationErrors> {
@@ -625,10 +699,15 @@ impl validator::Validate for VerifyRequest {
     }
 }
 
+/// A member that must be a string.
+fn text<'a>(field: &str, v: &'a Value) -> Result<&'a str, ApiError> {
+    v.as_str().ok_or_else(|| ApiError::field(field, "type", "must be a string"))
+}
+
 /// Verifies what `POST /api/v1/documents/verify` received; 422 for malformed input.
 pub fn verify_request(signer: &Signer, req: &VerifyRequest) -> Result<Verification, ApiError> {
     match (&req.jws, &req.document, &req.signature) {
-        (Some(jws), None, None) => verify_jws(signer, jws),
+        (Some(jws), None, None) => verify_jws(signer, text("jws", jws)?),
         (None, Some(doc), Some(sig)) => {
             let bytes = match doc {
                 Value::String(s) => s.as_bytes().to_vec(),
@@ -641,7 +720,7 @@ pub fn verify_request(signer: &Signer, req: &VerifyRequest) -> Result<Verificati
                     ))
                 }
             };
-            verify_detached(signer, &bytes, sig)
+            verify_detached(signer, &bytes, text("signature", sig)?)
         }
         (None, Some(_), None) => {
             Err(ApiError::field("signature", "required", "a document is verified with its signature"))
@@ -765,7 +844,7 @@ mod tests {
         assert!(verify_jws(&signer, &jws).unwrap().valid);
         assert!(verify_detached(&signer, &row.content, &detached(&jws)).unwrap().valid);
         // Re-serialised in another key order, the document still verifies (canonical form).
-        let req = VerifyRequest { jws: None, document: Some(doc), signature: Some(detached(&jws)) };
+        let req = VerifyRequest { jws: None, document: Some(doc), signature: Some(detached(&jws).into()) };
         assert!(verify_request(&signer, &req).unwrap().valid);
     }
 
@@ -826,6 +905,13 @@ mod tests {
         assert!(verify_request(&s, &none).is_err());
         let both = VerifyRequest { jws: Some("a.b.c".into()), document: Some(json!({})), signature: None };
         assert!(verify_request(&s, &both).is_err());
+        // Present is given, `null` included: neither a missing member nor a string.
+        let null = VerifyRequest { jws: Some(Value::Null), document: None, signature: None };
+        assert!(matches!(verify_request(&s, &null), Err(ApiError::Validation { .. })));
+        let with_null: VerifyRequest = serde_json::from_value(json!({"jws": "a.b.c", "document": null})).unwrap();
+        assert!(with_null.document.is_some() && verify_request(&s, &with_null).is_err());
+        // The segments exactly: no whitespace around them.
+        assert!(verify_jws(&s, " a.b.c\n").is_err());
     }
 
     #[test]

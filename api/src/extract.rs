@@ -54,6 +54,13 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidJson<T> {
             if bytes.len() > limit {
                 return Err(ApiError::PayloadTooLarge(format!("the body may be at most {limit} bytes")));
             }
+            // Every request body of this API is a JSON object (the spec says `type: object`); serde would
+            // also read a struct from an array (`[null, null]` as its fields in order).
+            if bytes.iter().find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r')) != Some(&b'{')
+                && serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok()
+            {
+                return Err(ApiError::field(".", "type", "the body must be a JSON object"));
+            }
             let value: T = parse_json(&bytes)?;
             value.validate().map_err(|e| ApiError::validation(flatten(&e, "")))?;
             Ok(ValidJson(value))

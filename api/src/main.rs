@@ -98,7 +98,9 @@ fn main() -> ExitCode {
             let spec = api::openapi::spec();
             let text = match format {
                 Format::Yaml => api::openapi::to_yaml(&spec).expect("the spec serialises"),
-                Format::Json => spec.to_pretty_json().expect("the spec serialises"),
+                Format::Json => {
+                    serde_json::to_string_pretty(&api::openapi::document_json(&spec)).expect("the spec serialises")
+                }
             };
             print!("{text}");
             ExitCode::SUCCESS

@@ -54,7 +54,21 @@ impl ApiDoc {
 /// The YAML text of the spec (the committed `openapi.yaml`), written so that YAML 1.1 readers (PyYAML,
 /// SnakeYAML) and YAML 1.2 readers both read exactly the JSON of `/api/v1/openapi.json`: see [`crate::yaml`].
 pub fn to_yaml(spec: &Spec) -> Result<String, crate::yaml::Error> {
-    crate::yaml::to_string(spec)
+    crate::yaml::to_string(&document(spec)?)
+}
+
+/// The spec as it is served and committed: [`spec`] (utoipa's model) with what that model cannot carry
+/// added ([`plain_text`]: `propertyNames`, a schema of any type), in the order of the model.
+pub fn document(spec: &Spec) -> Result<serde_yaml::Value, crate::yaml::Error> {
+    let mut doc = serde_yaml::to_value(spec)?;
+    plain_text(&mut doc);
+    Ok(doc)
+}
+
+/// [`document`] as JSON (the body of `/api/v1/openapi.json`).
+pub fn document_json(spec: &Spec) -> serde_json::Value {
+    let doc = document(spec).expect("the spec serialises");
+    serde_json::to_value(doc).expect("the spec is JSON")
 }
 
 /// The spec of every registered route, with the shared security scheme and error responses.
@@ -304,4 +318,144 @@ fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
     ]
     .into_iter()
     .flatten()
+}
+
+/// The characters the server refuses in every text it is sent ([`crate::extract::is_bad_control`]: C0
+/// controls other than tab, line feed and carriage return, and DEL), as a JSON Schema `pattern`.
+pub const PLAIN_TEXT: &str = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F]*$";
+
+/// The component every free-form JSON value of a request refers to: any JSON whose strings and member
+/// names hold none of those characters.
+const PLAIN_JSON: &str = "PlainJson";
+
+/// Says in the spec what the server refuses centrally (422 `control_character`): control characters in a
+/// path or query value ([`crate::guard::inner`]) and in any string or member name of a JSON body
+/// ([`crate::extract::parse_json`]). Every string of a request without an enum, a pattern or a format of
+/// its own gets [`PLAIN_TEXT`]; every free-form object of a request body bounds its member names and
+/// values the same way ([`PLAIN_JSON`]). Response schemas are left as they are, except the components a
+/// request shares with them.
+pub fn plain_text(doc: &mut serde_yaml::Value) {
+    use serde_yaml::Value;
+    let mut pending: Vec<String> = Vec::new();
+    // The parameters and JSON request bodies, and (below) the components they reach.
+    let ops = doc.get_mut("paths").and_then(Value::as_mapping_mut).into_iter().flat_map(|paths| paths.iter_mut());
+    for (_, item) in ops {
+        for (_, op) in item.as_mapping_mut().into_iter().flat_map(|m| m.iter_mut()) {
+            let params = op.get_mut("parameters").and_then(Value::as_sequence_mut).into_iter().flatten();
+            for p in params {
+                if matches!(p.get("in").and_then(Value::as_str), Some("path" | "query")) {
+                    if let Some(schema) = p.get_mut("schema") {
+                        plain_schema(schema, &mut pending);
+                    }
+                }
+            }
+            let body = op
+                .get_mut("requestBody")
+                .and_then(|b| b.get_mut("content"))
+                .and_then(|c| c.get_mut("application/json"))
+                .and_then(|j| j.get_mut("schema"));
+            if let Some(schema) = body {
+                plain_schema(schema, &mut pending);
+            }
+        }
+    }
+    let mut done = std::collections::BTreeSet::new();
+    let Some(schemas) = doc.get_mut("components").and_then(|c| c.get_mut("schemas")).and_then(Value::as_mapping_mut)
+    else {
+        return;
+    };
+    while let Some(name) = pending.pop() {
+        if !done.insert(name.clone()) {
+            continue;
+        }
+        if let Some(schema) = schemas.get_mut(name.as_str()) {
+            plain_schema(schema, &mut pending);
+        }
+    }
+    if done.contains(PLAIN_JSON) {
+        let reference = format!("#/components/schemas/{PLAIN_JSON}");
+        // Any type: `pattern` bounds it where it is a string, `propertyNames` where it is an object. Members and
+        // items are bounded with `unevaluatedProperties` / `unevaluatedItems` (the same as `additionalProperties` /
+        // `items` here, there being no `properties` or `prefixItems`), which client generators leave alone:
+        // with `additionalProperties` openapi-typescript types every JSON value as an object, and a union of all
+        // types refers to itself in a way TypeScript refuses. So generated clients see `unknown`.
+        let any = serde_json::json!({
+            "description": "Any JSON value whose strings and member names hold no control characters \
+        (U+0000-U+001F other than tab and line breaks, U+007F)",
+            "pattern": PLAIN_TEXT,
+            "propertyNames": {"pattern": PLAIN_TEXT},
+            "unevaluatedProperties": {"$ref": reference},
+            "unevaluatedItems": {"$ref": reference},
+        });
+        schemas.insert(PLAIN_JSON.into(), serde_yaml::to_value(any).expect("JSON is YAML"));
+        // In name order, as utoipa writes the other components.
+        let mut sorted: Vec<_> = std::mem::take(schemas).into_iter().collect();
+        sorted.sort_by(|a, b| a.0.as_str().cmp(&b.0.as_str()));
+        schemas.extend(sorted);
+    }
+}
+
+/// [`plain_text`] on the served JSON (`/api/v1/openapi.json`).
+pub fn plain_json(doc: &serde_json::Value) -> serde_json::Value {
+    let Ok(mut v) = serde_yaml::to_value(doc) else { return doc.clone() };
+    plain_text(&mut v);
+    serde_json::to_value(v).unwrap_or_else(|_| doc.clone())
+}
+
+/// [`plain_text`] on one schema and the schemas inside it; the components it names are added to `refs`.
+fn plain_schema(schema: &mut serde_yaml::Value, refs: &mut Vec<String>) {
+    use serde_yaml::Value;
+    let Some(obj) = schema.as_mapping_mut() else { return };
+    if let Some(name) = obj.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/components/schemas/")) {
+        refs.push(name.to_string());
+    }
+    let types: Vec<String> = match obj.get("type") {
+        Some(Value::String(t)) => vec![t.clone()],
+        Some(Value::Sequence(ts)) => ts.iter().filter_map(|t| t.as_str().map(String::from)).collect(),
+        _ => vec![],
+    };
+    let has = |k: &str| obj.contains_key(k);
+    let constrained = ["enum", "const", "pattern", "format"].iter().any(|k| has(k));
+    let is_object = types.iter().any(|t| t == "object");
+    let free_form = is_object && !has("properties") && !has("additionalProperties") && !has("propertyNames");
+    let free_names =
+        is_object && !has("propertyNames") && obj.get("additionalProperties").is_some_and(Value::is_mapping);
+    if types.iter().any(|t| t == "string") && !constrained {
+        obj.insert("pattern".into(), PLAIN_TEXT.into());
+    }
+    if free_form || free_names {
+        let mut names = serde_yaml::Mapping::new();
+        names.insert("pattern".into(), PLAIN_TEXT.into());
+        obj.insert("propertyNames".into(), Value::Mapping(names));
+    }
+    if free_form {
+        let mut any = serde_yaml::Mapping::new();
+        any.insert("$ref".into(), format!("#/components/schemas/{PLAIN_JSON}").into());
+        obj.insert("additionalProperties".into(), Value::Mapping(any));
+    }
+    for (key, value) in obj.iter_mut() {
+        match key.as_str().unwrap_or_default() {
+            "properties" | "patternProperties" | "$defs" | "dependentSchemas" => {
+                for (_, v) in value.as_mapping_mut().into_iter().flat_map(|m| m.iter_mut()) {
+                    plain_schema(v, refs);
+                }
+            }
+            "items"
+            | "additionalProperties"
+            | "not"
+            | "contains"
+            | "propertyNames"
+            | "if"
+            | "then"
+            | "else"
+            | "unevaluatedProperties"
+            | "unevaluatedItems" => plain_schema(value, refs),
+            "allOf" | "anyOf" | "oneOf" | "prefixItems" => {
+                for v in value.as_sequence_mut().into_iter().flatten() {
+                    plain_schema(v, refs);
+                }
+            }
+            _ => {}
+        }
+    }
 }

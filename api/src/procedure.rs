@@ -66,18 +66,24 @@ pub fn passport_of<'c>(catalog: &'c Catalog, app: &Application) -> Result<&'c Pa
     })
 }
 
-/// The version the caller read (`If-Match: "3"`), if they sent one; `*` matches any.
+/// The version the caller read (`If-Match: "3"`, or `W/"3"`), if they sent one; `*` matches any. Any
+/// other value (a list, an unquoted number, `null`) is 422: the spec's pattern of the header,
+/// `^(\*|(W/)?"[0-9]{1,18}")$`, says the same.
 pub fn if_match(req: &HttpRequest) -> Result<Option<i64>, ApiError> {
     let Some(v) = req.headers().get(header::IF_MATCH) else { return Ok(None) };
     let raw = v.to_str().unwrap_or_default().trim();
     if raw == "*" {
         return Ok(None);
     }
-    raw.trim_start_matches("W/")
-        .trim_matches('"')
-        .parse::<i64>()
+    let tag = raw.strip_prefix("W/").unwrap_or(raw);
+    tag.strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .filter(|n| (1..=18).contains(&n.len()) && n.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|n| n.parse::<i64>().ok())
         .map(Some)
-        .map_err(|_| ApiError::field("header.If-Match", "format", "send the ETag of the application, e.g. \"3\""))
+        .ok_or_else(|| {
+            ApiError::field("header.If-Match", "format", "send the ETag of the application, e.g. \"3\", or *")
+        })
 }
 
 /// 412 when the caller acted on a version that is no longer current.

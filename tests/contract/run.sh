@@ -7,7 +7,8 @@
 #   forms         every service's form, every version: AJV 2020-12 against its example, rendered by
 #                 react-jsonschema-form in headless Chromium in kk/ru/en (screenshots in artifacts/forms),
 #                 one filled through the UI and filed on the live server
-#   schemathesis  every operation against the live server, each role's token, stateful links
+#   schemathesis  every operation against the live server, each role's token, stateful links, every
+#                 check (schemathesis.toml enables them all, as `--checks all`)
 #
 # Without CONTRACT_BASE_URL it builds the api binary, starts it on a free port with a throwaway SQLite
 # database and mints a token per role; with it, it tests that deployment with the CONTRACT_TOKEN_<ROLE>

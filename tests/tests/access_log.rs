@@ -72,6 +72,11 @@ e2e!(the_journal_shows_each_person_who_read_their_data, |app| {
     assert_eq!((s, p["errors"][0]["field"].as_str()), (422, Some("query.kind")), "{p}");
     let (s, p) = app.get("/api/v1/access-log?cursor=abc", Some(&admin)).await;
     assert_eq!((s, p["errors"][0]["field"].as_str()), (422, Some("query.cursor")), "{p}");
+    // Exactly the spec's `^[1-9][0-9]{0,17}$`: no position 0, no leading zero.
+    for bad in ["0", "01"] {
+        let (s, p) = app.get(&format!("/api/v1/access-log?cursor={bad}"), Some(&admin)).await;
+        assert_eq!((s, p["errors"][0]["field"].as_str()), (422, Some("query.cursor")), "{bad}: {p}");
+    }
 
     // Append-only, by the database itself.
     let tamper = db.write(|c| {

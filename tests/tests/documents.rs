@@ -335,6 +335,14 @@ docs_e2e!(signing_key_and_verifying_a_held_copy, |app| {
         json!({"document": doc}),
         json!({"jws": jws, "document": doc, "signature": "a..b"}),
         json!({"jws": 5}),
+        // A member that is present is given, `null` too (the spec's `oneOf` of two closed objects says so).
+        json!({"jws": null}),
+        json!({"jws": jws, "document": null}),
+        json!({"document": doc, "signature": null}),
+        json!({"document": 5, "signature": detached(&jws)}),
+        // The segments exactly, as the spec's pattern: no white space around them.
+        json!({"jws": format!("{jws}\n")}),
+        json!([jws]),
     ] {
         let (s, b) = app.post("/api/v1/documents/verify", None, &body, None).await;
         assert_eq!(s, 422, "{body}: {b}");

@@ -378,3 +378,47 @@ e2e!(internal_stages_are_tracked_against_their_own_terms, |app| {
     let (_, actions) = app.get(&format!("/api/v1/applications/{id}/actions"), Some(&head)).await;
     assert_eq!(stage(&actions, "state_bodies_conclusion")["state"], "overdue");
 });
+
+// `If-Match` is `*`, `"N"` or `W/"N"` and nothing else (the spec's pattern); anything else is 422 before
+// the application is looked at, a syntactically fine but stale one 412. Schema checks (a body that is
+// no object, no grounds) come before the precondition: 422, never 412.
+e2e!(if_match_is_an_etag_or_a_star, |app| {
+    let a = file_meals(&app).await;
+    let id = a["id"].as_str().unwrap();
+    let emp = app.token(Role::Employee, "emp-1", Some("astana-education"));
+    let send = |action: &'static str, if_match: &'static str, body: Value| {
+        app.client
+            .post(app.url(&format!("/api/v1/applications/{id}/{action}")))
+            .bearer_auth(&emp)
+            .header("If-Match", if_match)
+            .json(&body)
+            .send()
+    };
+    for bad in ["1", "\"1\", \"2\"", "\"\"", "\"-1\"", "W/1", "\"1234567890123456789\"", "null", "**"] {
+        let res = send("accept", bad, json!({})).await.unwrap();
+        let status = res.status().as_u16();
+        let p: Value = res.json().await.unwrap();
+        assert_eq!((status, p["errors"][0]["field"].as_str()), (422, Some("header.If-Match")), "{bad}: {p}");
+    }
+    let res = send("accept", "\"7\"", json!({})).await.unwrap();
+    assert_eq!(res.status().as_u16(), 412, "a stale version");
+    // A body that is not an object is refused as such (serde would read the struct from an array).
+    let res = send("accept", "\"1\"", json!([null])).await.unwrap();
+    let status = res.status().as_u16();
+    let p: Value = res.json().await.unwrap();
+    assert_eq!((status, p["errors"][0]["rule"].as_str()), (422, Some("type")), "{p}");
+    let res = send("accept", "W/\"1\"", json!({})).await.unwrap();
+    assert_eq!(res.status().as_u16(), 200, "a weak tag of the current version");
+    let head = app.token(Role::Head, "head-1", Some("astana-education"));
+    app.enrol("astana-education", "emp-1", Role::Employee).await;
+    let (s, _) = act(&app, &head, id, "assign", json!({"assignee": "emp-1"})).await;
+    assert_eq!(s, 200);
+    // No grounds: refused by the request's own rules even with a stale If-Match.
+    let notice = json!({"grounds": [], "hearing_at": "2026-11-26T06:00:00Z", "hearing_place": "Astana, room 204"});
+    let res = send("preliminary-refusal", "\"1\"", notice).await.unwrap();
+    let status = res.status().as_u16();
+    let p: Value = res.json().await.unwrap();
+    assert_eq!((status, p["errors"][0]["field"].as_str()), (422, Some("grounds")), "{p}");
+    let res = send("stage-events", "*", json!({"term": "service_term", "event": "finished"})).await.unwrap();
+    assert_eq!(res.status().as_u16(), 422, "`event` is `started` or `completed`");
+});

@@ -72,7 +72,7 @@ pub struct AccessPage {
 #[into_params(parameter_in = Query)]
 pub struct MyAccessQuery {
     /// `next_cursor` of the previous page.
-    #[param(pattern = "^[0-9]{1,18}$")]
+    #[param(pattern = "^[1-9][0-9]{0,17}$")]
     pub cursor: Option<String>,
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
@@ -102,7 +102,7 @@ pub struct AccessQuery {
     pub from: Option<DateTime<Utc>>,
     /// Reads before this moment (RFC 3339).
     pub to: Option<DateTime<Utc>>,
-    #[param(pattern = "^[0-9]{1,18}$")]
+    #[param(pattern = "^[1-9][0-9]{0,17}$")]
     pub cursor: Option<String>,
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
@@ -117,7 +117,8 @@ fn page_args(cursor: Option<&str>, limit: Option<i64>) -> Result<(Option<i64>, i
         .map(|c| {
             c.parse::<i64>()
                 .ok()
-                .filter(|n| *n > 0 && c.len() <= 18 && c.bytes().all(|b| b.is_ascii_digit()))
+                // Exactly the spec's pattern, `^[1-9][0-9]{0,17}$`: a journal position, no leading zero.
+                .filter(|n| *n > 0 && c.len() <= 18 && !c.starts_with('0') && c.bytes().all(|b| b.is_ascii_digit()))
                 .ok_or_else(|| ApiError::field("query.cursor", "format", "must be a `next_cursor` of this list"))
         })
         .transpose()?;

@@ -13,5 +13,7 @@ pub struct SpecDocument(pub serde_json::Value);
 )]
 #[get("/openapi.json")]
 pub async fn openapi_json(spec: web::Data<SpecDocument>) -> HttpResponse {
-    HttpResponse::Ok().json(&spec.0)
+    // What utoipa's model cannot carry is added to the JSON (`openapi::plain_text`; a no-op when the
+    // document given at start-up already has it), so this is exactly `openapi::document`.
+    HttpResponse::Ok().json(crate::openapi::plain_json(&spec.0))
 }

@@ -53,8 +53,13 @@ pub struct StaffInput {
     /// `operator` (State Corporation centre), `employee` or `head` (provider), `reviewer` (review body).
     #[schema(example = "employee", pattern = "^(operator|employee|head|reviewer)$")]
     pub role: String,
+    /// Not blank: at least one character other than white space (Unicode `White_Space`, as `str::trim`).
     #[validate(length(min = 1, max = 200, message = "must be 1 to 200 characters"))]
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F]*[^\x00-\x20\x7F\x85\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x08\x0B\x0C\x0E-\x1F\x7F]*$"
+    )]
     pub full_name: String,
     /// Default true.
     #[serde(default)]
@@ -117,7 +122,12 @@ pub async fn list_staff(
     tag = "organizations", operation_id = "putStaffMember",
     params(("org_id" = String, Path, description = "Organisation id"), ("sub" = String, Path, description = "The `sub` of the person's tokens")),
     request_body = StaffInput,
-    responses((status = 200, description = "The entry as stored", body = StaffMember)),
+    responses(
+        (status = 200, description = "The entry as stored", body = StaffMember),
+        (status = 422, description = "Invalid input, `errors[].rule` naming each problem. Beyond the schema: the role \
+must be one of the organisation's kind (`role_for_organisation`: operators work for a State Corporation centre, \
+employees and heads for a provider, reviewers for the review body)", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
     security(("bearer" = [])),
 )]
 #[put("/organizations/{org_id}/staff/{sub}")]

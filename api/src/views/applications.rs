@@ -15,10 +15,10 @@ use crate::schema::{channel_schema, optional_status_schema, status_schema};
 #[serde(deny_unknown_fields)]
 pub struct Representative {
     /// The representative's IIN.
-    #[schema(example = "880315300123")]
+    #[schema(example = "880315300123", pattern = "^[0-9]{12}$", format = "iin")]
     pub iin: String,
     #[validate(length(min = 1, max = 200))]
-    #[schema(example = "Сейткали Асель Маратовна")]
+    #[schema(example = "Сейткали Асель Маратовна", min_length = 1, max_length = 200)]
     pub full_name: String,
     #[validate(nested)]
     pub power_of_attorney: PowerOfAttorney,
@@ -29,12 +29,13 @@ pub struct Representative {
 #[serde(deny_unknown_fields)]
 pub struct PowerOfAttorney {
     #[validate(length(min = 1, max = 64))]
-    #[schema(example = "2026-1234")]
+    #[schema(example = "2026-1234", min_length = 1, max_length = 64)]
     pub number: String,
     pub issued_on: NaiveDate,
+    /// Not before `issued_on`.
     pub valid_until: Option<NaiveDate>,
     #[validate(length(min = 1, max = 200))]
-    #[schema(example = "Нотариус г. Астаны Ахметова Д.С.")]
+    #[schema(example = "Нотариус г. Астаны Ахметова Д.С.", min_length = 1, max_length = 200)]
     pub notary: String,
 }
 

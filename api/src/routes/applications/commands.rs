@@ -28,18 +28,21 @@ use crate::views::applications::ApplicationView;
 #[schema(example = json!({"comment": "Complete: application, identity document and birth certificate of the child (free_school_meals)"}))]
 pub struct AcceptCommand {
     #[validate(length(max = 2000))]
+    #[schema(max_length = 2000)]
     pub comment: Option<String>,
 }
 
 /// Accept (register) a complete application: its term runs from filing.
 #[utoipa::path(
     tag = "lifecycle", operation_id = "acceptApplication",
-    params(("id" = String, Path, description = "Application id"), ("If-Match" = Option<String>, Header, description = "The ETag you read")),
+    params(("id" = String, Path, description = "Application id"), super::IfMatch),
     request_body(content = AcceptCommand, content_type = "application/json"),
     responses(
         (status = 200, description = "Accepted", body = ApplicationView),
         (status = 409, description = "Not allowed in the current state; `allowed_actions` lists what is", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The application changed since you read it", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "`If-Match` names another version than the current one: the application changed since you read it (RFC 9110 §13.1.1)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid input, `errors[].rule` naming each problem (`format` on `header.If-Match` for an `If-Match` other than `*`, \
+`\"N\"` or `W/\"N\"`).", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])),
 )]
@@ -66,6 +69,7 @@ pub struct RefuseIntakeCommand {
     #[serde(default)]
     pub expired_documents: Vec<String>,
     #[validate(length(max = 2000))]
+    #[schema(max_length = 2000)]
     pub comment: Option<String>,
 }
 
@@ -73,12 +77,16 @@ pub struct RefuseIntakeCommand {
 /// missing (the refusal-receipt forms of order No 414).
 #[utoipa::path(
     tag = "lifecycle", operation_id = "refuseApplicationAtIntake",
-    params(("id" = String, Path, description = "Application id"), ("If-Match" = Option<String>, Header, description = "The ETag you read")),
+    params(("id" = String, Path, description = "Application id"), super::IfMatch),
     request_body(content = RefuseIntakeCommand, content_type = "application/json"),
     responses(
         (status = 200, description = "Refused at intake; `decision` holds the receipt", body = ApplicationView),
         (status = 409, description = "Not allowed in the current state", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The application changed since you read it", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "`If-Match` names another version than the current one: the application changed since you read it (RFC 9110 §13.1.1)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid input, `errors[].rule` naming each problem (`format` on `header.If-Match` for an `If-Match` other than `*`, \
+`\"N\"` or `W/\"N\"`). Beyond the schema, the rules of the \
+passport and the procedure: at least one of `missing_documents` and `expired_documents` listed (`required`), each a \
+document code of the application's passport (`not_a_document_of_the_passport`)", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])),
 )]
@@ -103,20 +111,25 @@ pub async fn refuse_intake(
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"assignee": "emp-1"}))]
 pub struct AssignCommand {
-    /// The employee's `sub`.
+    /// The `sub` of an employee (or the head) in the provider's staff directory.
     #[validate(length(min = 1, max = 64))]
+    #[schema(min_length = 1, max_length = 64)]
     pub assignee: String,
 }
 
 /// The head assigns the application to an employee (or reassigns it).
 #[utoipa::path(
     tag = "lifecycle", operation_id = "assignApplication",
-    params(("id" = String, Path, description = "Application id"), ("If-Match" = Option<String>, Header, description = "The ETag you read")),
+    params(("id" = String, Path, description = "Application id"), super::IfMatch),
     request_body(content = AssignCommand, content_type = "application/json"),
     responses(
         (status = 200, description = "Assigned; in progress", body = ApplicationView),
         (status = 409, description = "Not allowed in the current state", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The application changed since you read it", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "`If-Match` names another version than the current one: the application changed since you read it (RFC 9110 §13.1.1)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid input, `errors[].rule` naming each problem (`format` on `header.If-Match` for an `If-Match` other than `*`, \
+`\"N\"` or `W/\"N\"`). Beyond the schema, the rules of the \
+procedure: `assignee` an active employee or head of the application's provider, in its staff directory \
+(`not_an_employee`)", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])),
 )]
@@ -140,18 +153,23 @@ pub struct ApproveCommand {
     /// The result kind from the passport's `results` (default: the first).
     pub result_code: Option<String>,
     #[validate(length(max = 2000))]
+    #[schema(max_length = 2000)]
     pub comment: Option<String>,
 }
 
 /// Issue the result.
 #[utoipa::path(
     tag = "lifecycle", operation_id = "approveApplication",
-    params(("id" = String, Path, description = "Application id"), ("If-Match" = Option<String>, Header, description = "The ETag you read")),
+    params(("id" = String, Path, description = "Application id"), super::IfMatch),
     request_body(content = ApproveCommand, content_type = "application/json"),
     responses(
         (status = 200, description = "Approved; `decision` holds the result", body = ApplicationView),
         (status = 409, description = "Not allowed in the current state", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The application changed since you read it", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "`If-Match` names another version than the current one: the application changed since you read it (RFC 9110 §13.1.1)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid input, `errors[].rule` naming each problem (`format` on `header.If-Match` for an `If-Match` other than `*`, \
+`\"N\"` or `W/\"N\"`). Beyond the schema, the rules of the \
+passport: `result_code` one of the results of the application's passport (`not_a_result_of_the_passport`; \
+`required` when the passport states none)", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])),
 )]
@@ -171,13 +189,17 @@ pub async fn approve(
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"grounds": ["unreliable_documents"], "hearing_at": "2026-11-27T06:00:00Z", "hearing_place": "Astana, Mangilik El 8, room 204", "comment": "the income certificate contradicts the registry"}))]
 pub struct PreliminaryRefusalCommand {
-    /// Codes of the passport's refusal grounds.
+    /// Codes of the passport's refusal grounds (at least one).
+    #[validate(length(min = 1, message = "cite at least one ground of the passport"))]
+    #[schema(min_items = 1)]
     pub grounds: Vec<String>,
-    /// When the applicant will be heard (before the term ends).
+    /// When the applicant will be heard (after now, before the term ends).
     pub hearing_at: DateTime<Utc>,
     #[validate(length(min = 3, max = 500))]
+    #[schema(min_length = 3, max_length = 500)]
     pub hearing_place: String,
     #[validate(length(max = 4000))]
+    #[schema(max_length = 4000)]
     pub comment: Option<String>,
 }
 
@@ -185,12 +207,16 @@ pub struct PreliminaryRefusalCommand {
 /// least 3 working days of the term remain (or the passport's own notice term), on the calendar.
 #[utoipa::path(
     tag = "lifecycle", operation_id = "preliminarilyRefuseApplication",
-    params(("id" = String, Path, description = "Application id"), ("If-Match" = Option<String>, Header, description = "The ETag you read")),
+    params(("id" = String, Path, description = "Application id"), super::IfMatch),
     request_body(content = PreliminaryRefusalCommand, content_type = "application/json"),
     responses(
         (status = 200, description = "Preliminary refusal sent", body = ApplicationView),
         (status = 409, description = "Not allowed in the current state, or too late: the notice must go out at least 3 working days before the term ends", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The application changed since you read it", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "`If-Match` names another version than the current one: the application changed since you read it (RFC 9110 §13.1.1)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid input, `errors[].rule` naming each problem (`format` on `header.If-Match` for an `If-Match` other than `*`, \
+`\"N\"` or `W/\"N\"`). Beyond the schema, the rules of the \
+passport and the procedure: each of `grounds` a refusal ground of the application's passport \
+(`not_a_ground_of_the_passport`), `hearing_at` after now and before the term ends (`within_term`, APC art. 73)", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])),
 )]
@@ -218,11 +244,12 @@ pub async fn preliminary_refusal(
 pub struct HearingCommand {
     /// What the applicant said or submitted in writing.
     #[validate(length(min = 1, max = 8000))]
+    #[schema(min_length = 1, max_length = 8000)]
     pub applicant_position: String,
     /// New evidence the applicant brought.
     #[serde(default)]
     pub evidence: Vec<String>,
-    /// When the hearing took place (default: now).
+    /// When the hearing took place (default: now; never in the future).
     pub held_at: Option<DateTime<Utc>>,
 }
 
@@ -230,12 +257,15 @@ pub struct HearingCommand {
 /// due within the passport's term after the hearing (1 or 2 working days).
 #[utoipa::path(
     tag = "lifecycle", operation_id = "recordHearing",
-    params(("id" = String, Path, description = "Application id"), ("If-Match" = Option<String>, Header, description = "The ETag you read")),
+    params(("id" = String, Path, description = "Application id"), super::IfMatch),
     request_body(content = HearingCommand, content_type = "application/json"),
     responses(
         (status = 200, description = "Hearing recorded; `stage_due_at` is the deadline of the final decision", body = ApplicationView),
         (status = 409, description = "Not allowed in the current state", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The application changed since you read it", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "`If-Match` names another version than the current one: the application changed since you read it (RFC 9110 §13.1.1)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid input, `errors[].rule` naming each problem (`format` on `header.If-Match` for an `If-Match` other than `*`, \
+`\"N\"` or `W/\"N\"`). Beyond the schema, the rules of the \
+procedure: `held_at` not in the future (`not_in_future`)", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])),
 )]
@@ -257,22 +287,30 @@ pub async fn record_hearing(
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"grounds": ["unreliable_documents"], "motivation": "The income certificate submitted contradicts the pension contributions registry; the applicant brought no new evidence at the hearing."}))]
 pub struct RefuseCommand {
-    /// Grounds of the passport, each cited in the preliminary refusal.
+    /// Grounds of the passport, each cited in the preliminary refusal (at least one).
+    #[validate(length(min = 1, message = "cite at least one ground of the passport"))]
+    #[schema(min_items = 1)]
     pub grounds: Vec<String>,
     /// Why each ground applies, taking the hearing into account.
     #[validate(length(min = 10, max = 8000))]
+    #[schema(min_length = 10, max_length = 8000)]
     pub motivation: String,
 }
 
 /// Issue the motivated refusal after the hearing, on grounds the preliminary refusal cited.
 #[utoipa::path(
     tag = "lifecycle", operation_id = "refuseApplication",
-    params(("id" = String, Path, description = "Application id"), ("If-Match" = Option<String>, Header, description = "The ETag you read")),
+    params(("id" = String, Path, description = "Application id"), super::IfMatch),
     request_body(content = RefuseCommand, content_type = "application/json"),
     responses(
         (status = 200, description = "Refused; `decision` holds the motivated refusal", body = ApplicationView),
         (status = 409, description = "Not allowed in the current state (a refusal needs a hearing first)", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The application changed since you read it", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "`If-Match` names another version than the current one: the application changed since you read it (RFC 9110 §13.1.1)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid input, `errors[].rule` naming each problem (`format` on `header.If-Match` for an `If-Match` other than `*`, \
+`\"N\"` or `W/\"N\"`). Beyond the schema, the rules of the \
+passport and the procedure: each of `grounds` a refusal ground of the application's passport \
+(`not_a_ground_of_the_passport`) cited in the preliminary refusal, so the applicant was heard on it (`not_heard`, APC \
+art. 73-74)", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])),
 )]
@@ -293,18 +331,21 @@ pub async fn refuse(
 #[schema(example = json!({"reason": "The school already provides meals to the child"}))]
 pub struct WithdrawCommand {
     #[validate(length(max = 2000))]
+    #[schema(max_length = 2000)]
     pub reason: Option<String>,
 }
 
 /// The applicant withdraws the application before a decision.
 #[utoipa::path(
     tag = "lifecycle", operation_id = "withdrawApplication",
-    params(("id" = String, Path, description = "Application id"), ("If-Match" = Option<String>, Header, description = "The ETag you read")),
+    params(("id" = String, Path, description = "Application id"), super::IfMatch),
     request_body(content = WithdrawCommand, content_type = "application/json"),
     responses(
         (status = 200, description = "Withdrawn", body = ApplicationView),
         (status = 409, description = "Already decided", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The application changed since you read it", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "`If-Match` names another version than the current one: the application changed since you read it (RFC 9110 §13.1.1)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid input, `errors[].rule` naming each problem (`format` on `header.If-Match` for an `If-Match` other than `*`, \
+`\"N\"` or `W/\"N\"`).", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])),
 )]

@@ -43,18 +43,21 @@ pub async fn get_application(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListApplicationsQuery {
+    #[param(max_length = 64)]
     pub service_key: Option<String>,
     #[param(schema_with = status_schema)]
     pub status: Option<String>,
     #[param(schema_with = channel_schema)]
     pub channel: Option<String>,
     /// Only applications addressed to this provider (within what the caller may see).
+    #[param(max_length = 64)]
     pub provider_id: Option<String>,
     /// Only applications assigned to the caller.
     pub assigned_to_me: Option<bool>,
     /// Only open applications whose term has ended.
     pub overdue: Option<bool>,
     /// The `next_cursor` of the previous page.
+    #[param(max_length = 64)]
     pub cursor: Option<String>,
     /// Page size, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]

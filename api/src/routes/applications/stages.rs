@@ -21,13 +21,16 @@ use crate::views::applications::ApplicationView;
 pub struct StageEventCommand {
     /// The code of one of the passport's terms for this application (see `stage_deadlines`).
     #[validate(length(min = 1, max = 64))]
+    #[schema(min_length = 1, max_length = 64)]
     pub term: String,
     /// `started` or `completed`.
     #[validate(custom(function = "started_or_completed"))]
+    #[schema(schema_with = crate::views::codes::stage_event)]
     pub event: String,
     /// When it happened (default: now; never in the future).
     pub at: Option<DateTime<Utc>>,
     #[validate(length(max = 2000))]
+    #[schema(max_length = 2000)]
     pub note: Option<String>,
 }
 
@@ -42,11 +45,16 @@ fn started_or_completed(v: &str) -> Result<(), validator::ValidationError> {
 /// their answer received), so each of the passport's stage terms is tracked against its own start.
 #[utoipa::path(
     tag = "lifecycle", operation_id = "recordStageEvent",
-    params(("id" = String, Path, description = "Application id"), ("If-Match" = Option<String>, Header, description = "The ETag you read")),
+    params(("id" = String, Path, description = "Application id"), super::IfMatch),
     request_body(content = StageEventCommand, content_type = "application/json"),
     responses(
         (status = 200, description = "Recorded; see `GET .../actions` for the stage deadlines", body = ApplicationView),
         (status = 409, description = "The application is already decided", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "`If-Match` names another version than the current one: the application changed since you read it (RFC 9110 §13.1.1)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid input, `errors[].rule` naming each problem (`format` on `header.If-Match` for an `If-Match` other than `*`, \
+`\"N\"` or `W/\"N\"`). Beyond the schema, the rules of the \
+passport and the procedure: `term` one of the passport's terms for this application's channel and subtype \
+(`not_a_term_of_the_passport`, see `GET .../actions` `stage_deadlines`), `at` not in the future (`not_in_future`)", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])),
 )]

@@ -36,19 +36,22 @@ use crate::views::applications::{ApplicationView, Representative};
 pub struct SubmitApplication {
     /// The service key from `GET /api/v1/services`.
     #[validate(length(min = 1, max = 64))]
-    #[schema(example = "foster_family_placement")]
+    #[schema(example = "foster_family_placement", min_length = 1, max_length = 64)]
     pub service_key: String,
     /// `portal` for applicants, `state_corporation` for operators, `provider_office` for provider staff.
     #[schema(schema_with = channel_schema)]
     pub channel: String,
     /// The provider the application is addressed to (`GET /api/v1/organizations`).
     #[validate(length(min = 1, max = 64))]
-    #[schema(example = "astana-education")]
+    #[schema(example = "astana-education", min_length = 1, max_length = 64)]
     pub provider_id: String,
     /// The service subtype, for services that have subtypes.
     #[validate(length(min = 1, max = 64))]
+    #[schema(min_length = 1, max_length = 64)]
     pub subtype: Option<String>,
-    /// The applicant's IIN: required when staff file for a person; an applicant files for themselves.
+    /// The applicant's IIN: required when staff file for a person; an applicant files for themselves
+    /// (and may only give their own).
+    #[schema(pattern = "^[0-9]{12}$", format = "iin", example = "900101300126")]
     pub applicant_iin: Option<String>,
     #[validate(nested)]
     pub representative: Option<Representative>,
@@ -87,10 +90,22 @@ impl SubmitApplication {
     tag = "applications",
     operation_id = "submitApplication",
     request_body(content = SubmitApplication, content_type = "application/json"),
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: same key and body, same application")),
+    params(crate::views::IdempotencyKey),
     responses(
         (status = 201, description = "Filed (or, with a repeated Idempotency-Key, the application filed first)", body = ApplicationView,
          headers(("Location" = String, description = "The application's URL"), ("ETag" = String, description = "The application's version"))),
+        (status = 422, description = "Invalid input, `errors[].rule` naming each problem. Beyond the schema, the rules of the \
+filer, the catalog and the service's passport in force: the channel of the caller's role (`channel_not_allowed_for_role`: \
+applicants file on `portal`, operators through `state_corporation`, provider staff at `provider_office`), a service of the \
+catalog in force today (`unknown_service`, `service_not_in_force`) offered through that channel (`channel_not_offered`, \
+`no_service_term`), `subtype` one of the service's own (`required`, `enum`, `not_applicable`), `applicant_iin` required \
+when staff file for a person (`required`) and the caller's own IIN when an applicant gives it (`must_be_caller`), a valid \
+IIN (`iin_*`: check digit, date of birth) for `applicant_iin` and `representative.iin`, a power of attorney not valid \
+until before its issue (`after_issue`), `form` fitting the form schema of the passport in force (`form.<path>` with the \
+JSON Schema rule; `GET /api/v1/services/{key}/form`) and naming the same applicant (`must_match_applicant`) and subtype \
+(`must_match_subtype`), `provider_id` an organisation of kind `provider` (`unknown_provider`) and the caller's own for \
+provider staff (`own_organization`); an `Idempotency-Key` already used by the caller for another request \
+(`idempotency_key_reused`)", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])),
 )]

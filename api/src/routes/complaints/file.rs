@@ -22,9 +22,10 @@ use crate::views::complaints::ComplaintView;
 #[schema(example = json!({"subject": "decision", "text": "The refusal ignores the income certificate I brought to the hearing."}))]
 pub struct FileComplaint {
     /// What is complained about: the provider's `decision`, `action` or `inaction`.
-    #[schema(example = "decision")]
+    #[schema(schema_with = crate::views::codes::complaint_subject)]
     pub subject: String,
     #[validate(length(min = 1, max = 8000))]
+    #[schema(min_length = 1, max_length = 8000)]
     pub text: String,
 }
 
@@ -33,12 +34,14 @@ pub struct FileComplaint {
 /// reviews it within 5 (order No 414, rules para 38). `Idempotency-Key` replays the first complaint.
 #[utoipa::path(
     tag = "complaints", operation_id = "fileComplaint",
-    params(("id" = String, Path, description = "Application id"), ("Idempotency-Key" = Option<String>, Header, description = "Retry-safe key: the same key and body return the first complaint")),
+    params(("id" = String, Path, description = "Application id"), crate::views::IdempotencyKey),
     request_body(content = FileComplaint, content_type = "application/json"),
     responses(
         (status = 201, description = "Registered, with its terms", body = ComplaintView,
          headers(("Location" = String, description = "The complaint's URL"))),
         (status = 404, description = "No such application of the caller", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid input, `errors[].rule` naming each problem. Beyond the schema: an \
+`Idempotency-Key` already used by the caller for another request (`idempotency_key_reused`)", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])),
 )]

@@ -18,9 +18,12 @@ use crate::views::complaints::{ComplaintPage, ComplaintView};
 #[into_params(parameter_in = Query)]
 pub struct ListComplaintsQuery {
     /// `registered`, `satisfied`, `forwarded`, `upheld`, `rejected`.
+    #[param(value_type = Option<crate::views::codes::ComplaintStatusCode>, inline)]
     pub status: Option<String>,
+    #[param(max_length = 64)]
     pub service_key: Option<String>,
     /// The `next_cursor` of the previous page.
+    #[param(max_length = 64)]
     pub cursor: Option<String>,
     /// Page size, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]

@@ -59,6 +59,7 @@ async fn step(
 #[schema(example = json!({"reason": "The income certificate was overlooked; the application goes back for a new decision."}))]
 pub struct SatisfyCommand {
     #[validate(length(min = 1, max = 8000))]
+    #[schema(min_length = 1, max_length = 8000)]
     pub reason: String,
 }
 
@@ -90,6 +91,7 @@ pub async fn satisfy(
 #[schema(example = json!({"comment": "The provider upholds its refusal of free_school_meals; forwarded to the review body"}))]
 pub struct ForwardCommand {
     #[validate(length(max = 2000))]
+    #[schema(max_length = 2000)]
     pub comment: Option<String>,
 }
 
@@ -121,9 +123,10 @@ pub async fn forward(
 #[schema(example = json!({"outcome": "upheld", "reason": "The hearing's evidence was not weighed; the provider must decide again."}))]
 pub struct DecideCommand {
     /// `upheld` (the application is reopened for a new decision) or `rejected`.
-    #[schema(example = "upheld")]
+    #[schema(schema_with = crate::views::codes::review_outcome)]
     pub outcome: String,
     #[validate(length(min = 1, max = 8000))]
+    #[schema(min_length = 1, max_length = 8000)]
     pub reason: String,
 }
 

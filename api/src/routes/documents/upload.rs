@@ -20,13 +20,15 @@ use crate::state::AppState;
 use crate::views::documents::DocumentView;
 
 /// A file to attach (`multipart/form-data`).
-#[derive(Debug, ToSchema)]
+#[derive(Debug, serde::Deserialize, ToSchema)]
 #[allow(dead_code)]
+// The form has these two fields and no other (`unknown_field`): `additionalProperties: false` in the spec.
+#[serde(deny_unknown_fields)]
 #[schema(example = json!({"requirement_code": "birth_certificate", "file": "(the PDF scan's bytes)"}))]
 pub struct UploadDocumentForm {
     /// The code of a document of the application's passport version (`GET /api/v1/services/{key}`,
-    /// `documents[].code`), e.g. `identity_document`.
-    #[schema(example = "identity_document")]
+    /// `documents[].code`), e.g. `identity_document` (at most 256 bytes).
+    #[schema(example = "identity_document", min_length = 1, max_length = 256)]
     pub requirement_code: String,
     /// The file: PDF, JPEG or PNG (declared in the part's `Content-Type` and recognised by its first
     /// bytes), at most `MAX_UPLOAD_BYTES` (10 MiB by default).
@@ -224,7 +226,7 @@ fn extension(content_type: &str) -> &'static str {
     operation_id = "uploadDocument",
     params(
         ("id" = String, Path, description = "Application id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: the same key and file return the first upload"),
+        crate::views::IdempotencyKey,
     ),
     request_body(content = UploadDocumentForm, content_type = "multipart/form-data",
         description = "Fields `requirement_code` and `file` (with its own `Content-Type`: application/pdf, image/jpeg or image/png)"),
@@ -234,7 +236,10 @@ fn extension(content_type: &str) -> &'static str {
         (status = 404, description = "No such application visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 413, description = "The file exceeds MAX_UPLOAD_BYTES", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not multipart/form-data, or the file is not a PDF, JPEG or PNG by its declared type and its content", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A missing field, or a requirement code that is not a document of the passport", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid input, `errors[].rule` naming each problem: a missing, repeated or unknown field \
+(`required`, `single`, `unknown_field`), an empty file (`empty`), and beyond the schema a `requirement_code` that is not a \
+document of the application's passport (`not_a_document_of_the_passport`) or an `Idempotency-Key` already used by the \
+caller for another request (`idempotency_key_reused`)", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])),
 )]

@@ -99,12 +99,12 @@ pub struct RecordPath {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct LookupQuery {
-    /// The IIN of the person to look up (required).
-    #[param(example = "150321650010")]
+    /// The IIN of the person to look up.
+    #[param(value_type = crate::views::codes::IinCode, inline, required = true, example = "150321650010")]
     pub subject_iin: Option<String>,
-    /// The application the read serves (required for staff, who read a person's records only for an
-    /// application they may see that names that person; administrators, who keep the records, may
-    /// omit it).
+    /// The application the read serves: required for staff (422 without it), who read a person's
+    /// records only for an application they may see that names that person (else 404); administrators,
+    /// who keep the records, may omit it.
     #[param(max_length = 64, example = "0193a1f2-7c00-7000-8000-000000000001")]
     pub application_id: Option<String>,
 }
@@ -119,7 +119,13 @@ pub struct LookupQuery {
     tag = "registries",
     operation_id = "lookupRegistryRecords",
     params(RegistryPath, LookupQuery),
-    responses((status = 200, description = "The person's records; empty when the registry has none", body = Vec<RegistryRecordView>)),
+    responses(
+        (status = 200, description = "The person's records; empty when the registry has none", body = Vec<RegistryRecordView>),
+        (status = 404, description = "Staff: `application_id` is not an application of theirs that names the person", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid input, `errors[].rule` naming each problem: `query.subject_iin` a valid IIN \
+(`iin_*`: check digit, date of birth). Beyond the schema, the purpose binding of personal data: staff name the \
+application the read serves (`required` on `query.application_id`; administrators may omit it)", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
     security(("bearer" = [])),
 )]
 #[get("/registries/{registry}/records")]
@@ -194,11 +200,11 @@ pub async fn lookup_records(
 }))]
 pub struct RegistryRecordInput {
     /// The person the record is about.
-    #[schema(example = "900101300126")]
+    #[schema(example = "900101300126", pattern = "^[0-9]{12}$", format = "iin")]
     pub subject_iin: String,
     /// What the record is: lowercase letters, digits and `_` (`birth`, `marriage`, `guardianship`).
     #[validate(length(min = 1, max = 32))]
-    #[schema(example = "marriage")]
+    #[schema(example = "marriage", min_length = 1, max_length = 32, pattern = "^[a-z0-9_]+$")]
     pub kind: String,
     /// The record's content: a JSON object.
     #[schema(value_type = Object)]
