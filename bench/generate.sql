@@ -2,7 +2,12 @@
 -- into a database whose schema the server's own migrations created. Runs inside PostgreSQL, set-based
 -- (generate_series), deterministic for a given :rows and :now.
 --
---   psql -v rows=1000000 -v now="'2026-12-01 20:00:00'" -f bench/generate.sql <db>
+--   psql -v rows=1000000 -v now='2026-12-01 20:00:00' [-v from=1 -v to=100000] -f bench/generate.sql <db>
+--
+-- Rows :from..:to (default 1..:rows) of the :rows are loaded, in one transaction: run.sh loads in
+-- chunks of 100,000, in order, so that WAL and temporary files stay small (each chunk continues the
+-- registration numbers from the counters the previous one set). The last chunk runs ANALYZE.
+-- The valid IINs are kept in bench_persons (UNLOGGED, made by the first chunk; run.sh drops it).
 --
 -- Expects `bench_services` (one row per passport version that accepts applications, built by run.sh
 -- from GET /api/v1/services and /services/{key} in kk, ru and en; see catalog.jq): key, version,
@@ -29,8 +34,13 @@
 \else
 \set span_days 1065
 \endif
+\if :{?from}
+\else
+\set from 1
+\set to :rows
+\endif
 -- Distinct applicants: as many as rows, up to 600000 (then some people file several applications).
-SELECT least(:rows, 600000) AS people \gset
+SELECT least(:rows, 600000) AS people, :to >= :rows AS last_chunk, to_regclass('bench_persons') IS NULL AS need_persons \gset
 
 SET synchronous_commit = off;
 -- JIT compiles these big expressions for tens of seconds (LLVM), longer than running them.
@@ -85,7 +95,8 @@ FROM bench_services s;
 -- People with valid IINs (the check digit of identity.rs: weights 1..11 modulo 11, else 3..11,1,2; a
 -- candidate whose second pass gives 10 too is never issued and is skipped). Applicants are persons
 -- 0..:people-1, their children persons :people..2*:people-1 (:people: the rows, at most 600000).
-CREATE TEMP TABLE persons AS
+\if :need_persons
+CREATE UNLOGGED TABLE bench_persons AS
 WITH candidate AS MATERIALIZED (
     SELECT c, pg_temp.iin_prefix(c) AS s, string_to_array(pg_temp.iin_prefix(c), NULL)::int[] AS d
     FROM generate_series(0, (2 * :people * 1.05)::bigint + 100) AS c
@@ -97,12 +108,13 @@ WITH candidate AS MATERIALIZED (
 )
 SELECT row_number() OVER (ORDER BY c) - 1 AS p, s || CASE WHEN a <> 10 THEN a ELSE b END AS iin
 FROM checked WHERE a <> 10 OR b <> 10;
-CREATE UNIQUE INDEX ON persons (p);
-ANALYZE persons;
-SELECT count(*) >= 2 * :people AS enough_people FROM persons \gset
+CREATE UNIQUE INDEX ON bench_persons (p);
+ANALYZE bench_persons;
+SELECT count(*) >= 2 * :people AS enough_people FROM bench_persons \gset
 \if :enough_people
 \else
 DO $$ BEGIN RAISE EXCEPTION 'too few valid IINs'; END $$;
+\endif
 \endif
 
 -- One row per application with everything drawn: service, provider, channel, filer, status, moments.
@@ -119,7 +131,7 @@ WITH base AS (
            pg_temp.bucket(i, 7, :people) AS person,
            pg_temp.bucket(i, 8, 10) + 1 AS emp,
            pg_temp.bucket(i, 9, 20) + 1 AS op
-    FROM generate_series(1, :rows) AS i
+    FROM generate_series(:from, :to) AS i
 ), drawn AS (
     SELECT b.*, s.key, s.version, s.subtype, s.term_value, s.term_unit, s.automated, s.result, s.ground,
            s.intake_ground, s.document,
@@ -157,8 +169,8 @@ WITH base AS (
                   WHEN d.r_status < 0.98 THEN 'in_progress' WHEN d.r_status < 0.99 THEN 'preliminary_refusal' ELSE 'hearing_held' END
            END AS status
     FROM drawn d
-    JOIN persons pa ON pa.p = d.person
-    JOIN persons pc ON pc.p = d.person + :people
+    JOIN bench_persons pa ON pa.p = d.person
+    JOIN bench_persons pc ON pc.p = d.person + :people
 ), counted AS (
     SELECT f.*,
            CASE WHEN f.term_unit IN ('minutes', 'hours', 'working_hours', 'seconds') THEN f.local_filed
@@ -307,7 +319,7 @@ FROM app a;
 
 -- What the history and the events need of each application (narrow: sorted by time below).
 CREATE TEMP TABLE actor AS
-SELECT i, id, registration_number, provider_id, applicant_iin, filed_by_role, op, emp, automated, intake_sub, intake_role,
+SELECT i, id, registration_number, provider_id, intake_org_id, applicant_iin, filed_by_role, op, emp, automated, intake_sub, intake_role,
        assignee_sub, version, due_at, due_date, term_value, term_unit
 FROM app;
 DROP TABLE app CASCADE; -- and pg_temp.hearing(app, ...)
@@ -365,18 +377,20 @@ CROSS JOIN (SELECT 'emp-' || k AS sub, 'employee' AS role, 'Employee ' || k AS f
 WHERE o.kind = 'provider'
 ON CONFLICT DO NOTHING;
 
-DROP TABLE steps;
-DROP TABLE actor;
-
-SET LOCAL session_replication_role = origin;
-SELECT (SELECT count(*) FROM applications a WHERE NOT EXISTS (SELECT 1 FROM organizations o WHERE o.id = a.provider_id)
-          OR (a.intake_org_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM organizations o WHERE o.id = a.intake_org_id)))
-     + (SELECT count(*) FROM application_history h WHERE NOT EXISTS (SELECT 1 FROM applications a WHERE a.id = h.application_id))
-       = 0 AS references_hold \gset
+-- The references the foreign keys would have checked: every provider and intake centre exists.
+SELECT count(*) = 0 AS references_hold FROM actor a
+ WHERE NOT EXISTS (SELECT 1 FROM organizations o WHERE o.id = a.provider_id)
+    OR (a.intake_org_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM organizations o WHERE o.id = a.intake_org_id)) \gset
 \if :references_hold
 \else
-DO $$ BEGIN RAISE EXCEPTION 'a generated row references a missing organisation or application'; END $$;
+DO $$ BEGIN RAISE EXCEPTION 'a generated application names an organisation that does not exist'; END $$;
 \endif
+DROP TABLE steps;
+DROP TABLE actor;
+SET LOCAL session_replication_role = origin;
+
 COMMIT;
 
+\if :last_chunk
 ANALYZE;
+\endif
