@@ -173,6 +173,9 @@ fn item(cal: &BusinessCalendar, today: NaiveDate, a: Application) -> DeadlineIte
     }
 }
 
+/// Applications by status, overdue and at risk, decided on time, time per stage and complaints per
+/// service. Provider staff see their own provider; the review body and administrators see all, or one
+/// provider with `provider_id`.
 #[utoipa::path(
     tag = "monitoring", operation_id = "monitorApplications",
     params(MonitoringQuery),

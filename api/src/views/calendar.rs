@@ -468,7 +468,7 @@ pub struct DeadlineView {
     #[schema(schema_with = unit_schema)]
     pub unit: String,
     /// The channel asked for; absent when none was given (the general rule).
-    #[schema(schema_with = channel_schema)]
+    #[schema(schema_with = optional_channel_schema)]
     pub channel: Option<String>,
     /// The service, its passport version in force on the filing date and the subtype, when one was asked.
     pub service_key: Option<String>,
@@ -540,5 +540,18 @@ pub fn channel_schema() -> Schema {
     string_enum(
         Channel::ALL.map(Channel::code).to_vec(),
         "The channel the application comes through (`portal`, `state_corporation`, `provider_office`, `education_organization`)",
+    )
+}
+
+/// A channel code, or null when none was asked.
+pub fn optional_channel_schema() -> Schema {
+    let mut values: Vec<serde_json::Value> = Channel::ALL.iter().map(|c| serde_json::json!(c.code())).collect();
+    values.push(serde_json::Value::Null);
+    Schema::Object(
+        ObjectBuilder::new()
+            .schema_type(SchemaType::Array(vec![Type::String, Type::Null]))
+            .enum_values(Some(values))
+            .description(Some("The channel asked for; null when none was given (the general rule)"))
+            .build(),
     )
 }

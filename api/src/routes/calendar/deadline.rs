@@ -57,13 +57,15 @@ impl utoipa::PartialSchema for DeadlineRequest {
     fn schema() -> utoipa::openapi::RefOr<Schema> {
         let start = json!({"type": "string", "format": "date-time", "pattern": START_PATTERN,
                            "description": "The moment of filing, RFC 3339 with its UTC offset, in 1991-2100."});
-        let channel = json!({"type": "string", "enum": Channel::ALL.map(Channel::code),
+        let mut channels: Vec<Value> = Channel::ALL.iter().map(|c| json!(c.code())).collect();
+        channels.push(Value::Null);
+        let channel = json!({"type": ["string", "null"], "enum": channels,
                              "description": "The channel the filing comes through: its hours decide from when the filing counts. \
                                              Left out (and no service): the portal's rule."});
-        let service_key = json!({"type": "string", "minLength": 1, "maxLength": 64,
+        let service_key = json!({"type": ["string", "null"], "minLength": 1, "maxLength": 64,
                                  "description": "A service: its passport in force on the filing date gives the channel's hours \
                                                  and, without `value` and `unit`, the term. Needs `channel`."});
-        let subtype = json!({"type": "string", "minLength": 1, "maxLength": 64,
+        let subtype = json!({"type": ["string", "null"], "minLength": 1, "maxLength": 64,
                              "description": "The service's subtype, where its passport distinguishes subtypes."});
         let mut variants: Vec<Value> = UNITS
             .iter()
