@@ -201,6 +201,8 @@ stage_forms() {
 
 stage_schemathesis() {
   local reports="${CONTRACT_REPORT_DIR:-$WORK/schemathesis-report}"
+  # Hypothesis keeps its own caches (no example database: schemathesis.toml) outside the working tree.
+  HYPOTHESIS_STORAGE_DIRECTORY="$CACHE/hypothesis" \
   CONTRACT_SPEC="$SPEC" SCHEMATHESIS_HOOKS=hooks PYTHONPATH="$HERE${PYTHONPATH:+:$PYTHONPATH}" \
     "$SCHEMATHESIS" --config-file "$HERE/schemathesis.toml" run "$SPEC" --url "$BASE_URL" \
       --report junit --report-dir "$reports" \

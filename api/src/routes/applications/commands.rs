@@ -265,7 +265,8 @@ pub struct HearingCommand {
         (status = 412, description = "`If-Match` names another version than the current one: the application changed since you read it (RFC 9110 §13.1.1)", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid input, `errors[].rule` naming each problem (`format` on `header.If-Match` for an `If-Match` other than `*`, \
 `\"N\"` or `W/\"N\"`). Beyond the schema, the rules of the \
-procedure: `held_at` not in the future (`not_in_future`)", body = crate::error::Problem, content_type = "application/problem+json"),
+procedure: `held_at` not in the future (`not_in_future`) nor before the preliminary refusal that set the hearing \
+(`after_the_notice`)", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])),
 )]

@@ -54,7 +54,8 @@ fn started_or_completed(v: &str) -> Result<(), validator::ValidationError> {
         (status = 422, description = "Invalid input, `errors[].rule` naming each problem (`format` on `header.If-Match` for an `If-Match` other than `*`, \
 `\"N\"` or `W/\"N\"`). Beyond the schema, the rules of the \
 passport and the procedure: `term` one of the passport's terms for this application's channel and subtype \
-(`not_a_term_of_the_passport`, see `GET .../actions` `stage_deadlines`), `at` not in the future (`not_in_future`)", body = crate::error::Problem, content_type = "application/problem+json"),
+(`not_a_term_of_the_passport`, see `GET .../actions` `stage_deadlines`), `at` not in the future (`not_in_future`) nor before the filing \
+(`after_filing`)", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])),
 )]
