@@ -98,7 +98,7 @@ cleanup() {
         wait "$SERVER_PID" 2> /dev/null || true
     fi
     if [ -f "$WORK/disk_full" ]; then
-        log "ERROR: less than 1 GB left on the database's file system: run stopped, database dropped"
+        log "ERROR: the database's file system is nearly full: run stopped, database dropped"
         KEEP_DB=0
         rc=1
     fi
@@ -195,15 +195,20 @@ CREATE TABLE bench_services (key text PRIMARY KEY, version text NOT NULL, channe
 SQL
 # The shared PostgreSQL must never run out of disk (it stops with a PANIC when its WAL cannot be
 # written): the load goes in chunks of 100,000 rows, one transaction each, only with room for the whole
-# data set and 2 GB more, and stops when less than 2 GB are left on the data directory's file system.
+# data set and a margin (2 GB at full size), and stops when less than the margin is left on the data
+# directory's file system.
 PGDATA_DIR="$(psql -At -d "$DB" -c 'SHOW data_directory' 2> /dev/null || true)"
 free_kb() { df -Pk "${PGDATA_DIR:-/}" 2> /dev/null | awk 'NR == 2 {print $4}' || df -Pk / | awk 'NR == 2 {print $4}'; }
 [ -d "${PGDATA_DIR:-/nonexistent}" ] || PGDATA_DIR=/
-NEED_KB=$((ROWS * 5 + 2 * 1024 * 1024))
-[ "$(free_kb)" -ge "$NEED_KB" ] || die "not enough disk for $ROWS applications: $(($(free_kb) / 1024)) MB free on $PGDATA_DIR, about $((NEED_KB / 1024)) MB needed (the data, WAL and 2 GB of margin)"
-# Throughout the run: below 1 GB free the run stops and the database is dropped, whatever the options.
+# The margin: as much again as the data, between 256 MB and 2 GB (a smoke run needs little).
+MARGIN_KB=$((ROWS * 5))
+MARGIN_KB=$((MARGIN_KB < 256 * 1024 ? 256 * 1024 : MARGIN_KB > 2 * 1024 * 1024 ? 2 * 1024 * 1024 : MARGIN_KB))
+NEED_KB=$((ROWS * 5 + MARGIN_KB))
+[ "$(free_kb)" -ge "$NEED_KB" ] || die "not enough disk for $ROWS applications: $(($(free_kb) / 1024)) MB free on $PGDATA_DIR, about $((NEED_KB / 1024)) MB needed (the data, WAL and $((MARGIN_KB / 1024)) MB of margin)"
+# Throughout the run: below half the margin (1 GB at full size) the run stops and the database is
+# dropped, whatever the options.
 (while sleep 2; do
-    if [ "$(free_kb)" -lt $((1024 * 1024)) ]; then
+    if [ "$(free_kb)" -lt $((MARGIN_KB / 2)) ]; then
         touch "$WORK/disk_full"
         psql -q -d postgres -c "DROP DATABASE IF EXISTS \"$DB\" WITH (FORCE)" > /dev/null 2>&1 || true
         kill -TERM $$
@@ -215,7 +220,7 @@ CHUNK=100000
 t0=$(date +%s)
 for ((from = 1; from <= ROWS; from += CHUNK)); do
     to=$((from + CHUNK - 1 < ROWS ? from + CHUNK - 1 : ROWS))
-    [ "$(free_kb)" -ge $((2 * 1024 * 1024)) ] || die "less than 2 GB free on $PGDATA_DIR: stopping the load before PostgreSQL runs out of space"
+    [ "$(free_kb)" -ge "$MARGIN_KB" ] || die "less than $((MARGIN_KB / 1024)) MB free on $PGDATA_DIR: stopping the load before PostgreSQL runs out of space"
     psql -q -X -v ON_ERROR_STOP=1 -v rows="$ROWS" -v from="$from" -v to="$to" -v now="$NOW" -v span_days="$SPAN_DAYS" \
         -d "$DB" -f "$BENCH_DIR/generate.sql" >> "$WORK/generate.log" 2>&1 || { tail -n 20 "$WORK/generate.log" >&2; die "the generator failed"; }
     [ "$ROWS" -gt "$CHUNK" ] && log "loaded rows $from-$to"
