@@ -9,6 +9,7 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use crate::schema::{channel_schema, optional_status_schema, status_schema};
+use crate::views::code;
 
 /// A representative filing on the applicant's behalf under a notarised power of attorney.
 #[derive(Debug, Clone, Serialize, Deserialize, Validate, ToSchema)]
@@ -216,10 +217,6 @@ pub struct StageDeadline {
     /// `at_the_counter` (queue and counter limits, checked at the counter).
     pub state: String,
     pub source: String,
-}
-
-fn code<T: Serialize>(v: &T) -> String {
-    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
 }
 
 impl StageDeadline {

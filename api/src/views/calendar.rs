@@ -3,7 +3,6 @@
 
 use std::ops::RangeInclusive;
 
-use actix_web::{http::header, HttpResponse};
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, TimeZone, Utc};
 use domain::calendar::{BusinessCalendar, Confidence, DayInfo, DayKind, Decree, DecreeKind, Intake, Schedule};
 use domain::deadline::Deadline;
@@ -16,15 +15,11 @@ use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use crate::error::ApiError;
+pub use crate::views::{code, localized};
 
 /// Years the API answers for: the Republic's own calendar starts in 1991; beyond 2100 nothing is
 /// meaningful (no data, and the rules themselves will have changed).
 pub const YEARS: RangeInclusive<i32> = 1991..=2100;
-
-/// A domain enum's wire code (`rules_only`, `ministry_order`, ...).
-pub fn code<T: Serialize>(v: &T) -> String {
-    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
-}
 
 pub fn string_enum(values: Vec<&'static str>, description: &str) -> Schema {
     Schema::Object(
@@ -329,10 +324,6 @@ pub fn utc_offsets(cal: &BusinessCalendar, year: i32) -> Vec<OffsetPeriod> {
         }
     }
     out
-}
-
-pub fn localized(lang: Lang, body: impl Serialize) -> HttpResponse {
-    HttpResponse::Ok().insert_header((header::CONTENT_LANGUAGE, lang.code())).json(body)
 }
 
 /// The first day of Kurban Ait (lunar, given per year).

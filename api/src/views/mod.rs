@@ -118,3 +118,17 @@ pub struct IdempotencyKey {
     )]
     pub idempotency_key: Option<String>,
 }
+
+use actix_web::{http::header, HttpResponse};
+use domain::text::Lang;
+use serde::Serialize;
+
+/// A domain enum's wire code (`rules_only`, `ministry_order`, `working_days`, ...).
+pub fn code<T: Serialize>(v: &T) -> String {
+    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
+}
+
+/// A 200 answer in `lang`, saying so in `Content-Language`.
+pub fn localized(lang: Lang, body: impl Serialize) -> HttpResponse {
+    HttpResponse::Ok().insert_header((header::CONTENT_LANGUAGE, lang.code())).json(body)
+}

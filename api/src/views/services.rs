@@ -13,7 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::error::ApiError;
 use crate::extract::request_lang;
 use crate::schema::{channel_schema, channels_schema};
-use crate::state::AppState;
+pub use crate::views::{code, localized};
 
 /// Where a value comes from in the law.
 #[derive(Debug, Serialize, ToSchema)]
@@ -41,10 +41,6 @@ impl From<&Source> for SourceView {
             citation: s.to_string(),
         }
     }
-}
-
-pub fn code<T: Serialize>(v: &T) -> String {
-    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
 }
 
 pub fn t(text: &Text, lang: Lang) -> String {
@@ -211,14 +207,6 @@ pub struct PassportQuery {
     /// Language of the texts (`kk`, `ru`, `en`); else `Accept-Language`, else `kk`.
     #[param(pattern = "^(kk|ru|en)$")]
     pub lang: Option<String>,
-}
-
-pub fn today(state: &AppState) -> NaiveDate {
-    state.today()
-}
-
-pub fn localized(lang: Lang, body: impl Serialize) -> HttpResponse {
-    HttpResponse::Ok().insert_header((header::CONTENT_LANGUAGE, lang.code())).json(body)
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -43,7 +43,7 @@ pub async fn get_documents(
             detail: "query parameter `at` must be a date YYYY-MM-DD".into(),
             errors: vec![crate::error::FieldError::new("query.at", "format", "must be a date YYYY-MM-DD")],
         })?,
-        None => today(&state),
+        None => state.today(),
     };
     let catalog = state.catalog();
     let p = governing_version(&catalog, &key, at)?;

@@ -27,7 +27,7 @@ pub async fn get_form(
     q: ValidQuery<FormQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let lang = form_lang(&req, q.lang.as_deref())?;
-    let at = q.at.unwrap_or_else(|| today(&state));
+    let at = q.at.unwrap_or_else(|| state.today());
     let catalog = state.catalog();
     let p = governing_version(&catalog, &key, at)?;
     Ok(form_response(p, lang))

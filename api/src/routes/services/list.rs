@@ -30,7 +30,7 @@ pub async fn list_services(
         ),
         None => None,
     };
-    let at = q.at.unwrap_or_else(|| today(&state));
+    let at = q.at.unwrap_or_else(|| state.today());
     let all = match q.scope.as_deref() {
         None | Some("in_force") => false,
         Some("all") => true,

@@ -27,7 +27,7 @@ pub async fn get_service(
     q: ValidQuery<PassportQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let lang = request_lang(&req, q.lang.as_deref())?;
-    let at = q.at.unwrap_or_else(|| today(&state));
+    let at = q.at.unwrap_or_else(|| state.today());
     let catalog = state.catalog();
     let p = governing_version(&catalog, &key, at)?;
     Ok(localized(lang, PassportView::new(p, lang, at)))
@@ -48,7 +48,7 @@ pub async fn list_versions(
     q: ValidQuery<PassportQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let lang = request_lang(&req, q.lang.as_deref())?;
-    let at = q.at.unwrap_or_else(|| today(&state));
+    let at = q.at.unwrap_or_else(|| state.today());
     let catalog = state.catalog();
     let service = service_or_404(&catalog, &key)?;
     let governing = service.in_force(at).map(|p| p.version.clone());
@@ -90,7 +90,7 @@ pub async fn get_version(
 ) -> Result<HttpResponse, ApiError> {
     let (key, version) = path.into_inner();
     let lang = request_lang(&req, q.lang.as_deref())?;
-    let at = q.at.unwrap_or_else(|| today(&state));
+    let at = q.at.unwrap_or_else(|| state.today());
     let catalog = state.catalog();
     let p = service_or_404(&catalog, &key)?
         .version(&version)
