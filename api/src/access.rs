@@ -98,20 +98,42 @@ pub fn journal(
     subject_iin: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    access_log::record(
-        conn,
-        &NewAccess {
-            at: now.naive_utc(),
-            actor_sub: reader.sub.clone(),
-            actor_role: reader.role.to_string(),
-            actor_org: reader.org.clone(),
-            kind: kind.code().to_string(),
-            resource_id: resource_id.chars().take(64).collect(),
-            application_id: application_id.map(str::to_string),
-            subject_iin: subject_iin.map(str::to_string),
-            request_id: reader.request_id.clone(),
-        },
-    )
+    access_log::record(conn, &entry(reader, kind, resource_id, application_id, subject_iin, now))
+}
+
+/// One read of many items (a page of a list): each item is an entry, written in one statement.
+/// `items` are `(resource_id, application_id, subject_iin)`.
+pub fn journal_page<'a>(
+    conn: &mut DbConnection,
+    reader: &Reader,
+    kind: AccessKind,
+    items: impl IntoIterator<Item = (&'a str, Option<&'a str>, Option<&'a str>)>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let entries: Vec<NewAccess> =
+        items.into_iter().map(|(id, app, iin)| entry(reader, kind, id, app, iin, now)).collect();
+    access_log::record_all(conn, &entries)
+}
+
+fn entry(
+    reader: &Reader,
+    kind: AccessKind,
+    resource_id: &str,
+    application_id: Option<&str>,
+    subject_iin: Option<&str>,
+    now: DateTime<Utc>,
+) -> NewAccess {
+    NewAccess {
+        at: now.naive_utc(),
+        actor_sub: reader.sub.clone(),
+        actor_role: reader.role.to_string(),
+        actor_org: reader.org.clone(),
+        kind: kind.code().to_string(),
+        resource_id: resource_id.chars().take(64).collect(),
+        application_id: application_id.map(str::to_string),
+        subject_iin: subject_iin.map(str::to_string),
+        request_id: reader.request_id.clone(),
+    }
 }
 
 /// [`journal`] in a transaction of its own (blocking: call it inside `web::block`).

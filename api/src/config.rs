@@ -9,8 +9,13 @@ pub struct Settings {
     pub database_url: String,
     /// `APP_BIND`: address and port to listen on.
     pub bind: SocketAddr,
-    /// `DB_POOL_SIZE`.
+    /// `DB_POOL_SIZE`: connections per pool (on PostgreSQL two pools, writes and reads: up to twice
+    /// this many connections per instance). Default 8.
     pub pool_size: u32,
+    /// `ACCESS_LOG_DURABLE=true`: every read waits for its access-journal entry to be flushed to
+    /// PostgreSQL's WAL before it is answered. Default false: the entry is committed before the answer,
+    /// asynchronously (`persistence::db`, `AsyncCommit`).
+    pub durable_journal: bool,
     /// `MAX_BODY_BYTES`: the largest JSON body accepted (larger ones get 413).
     pub max_body_bytes: usize,
     pub jwt: JwtSettings,
@@ -166,6 +171,11 @@ impl Settings {
             database_url: var("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into()),
             bind: bind.parse().map_err(|_| ConfigError(format!("APP_BIND must be host:port, got `{bind}`")))?,
             pool_size: parse_num("DB_POOL_SIZE", 8)? as u32,
+            durable_journal: match var("ACCESS_LOG_DURABLE").as_deref() {
+                None | Some("false") | Some("0") => false,
+                Some("true") | Some("1") => true,
+                Some(v) => return Err(ConfigError(format!("ACCESS_LOG_DURABLE must be true or false, got `{v}`"))),
+            },
             max_body_bytes: parse_num("MAX_BODY_BYTES", 1024 * 1024)? as usize,
             jwt: JwtSettings::from_env()?,
             log_filter: var("RUST_LOG").unwrap_or_else(|| "info".into()),

@@ -63,7 +63,8 @@ pub struct Running {
 /// Connects to the database (applying migrations), loads and validates the catalog, and starts
 /// serving on `listener`.
 pub fn start(settings: &Settings, listener: TcpListener, clock: Arc<dyn Clock>) -> Result<Running, StartupError> {
-    let db = Database::connect(&settings.database_url, settings.pool_size)?;
+    let options = persistence::DbOptions { pool_size: settings.pool_size, durable_journal: settings.durable_journal };
+    let db = Database::connect_with(&settings.database_url, options)?;
     // The law's data: the shipped catalog and calendar with administrators' changes (published
     // passport versions, new decrees) replayed over them, as the database holds them.
     let shipped_catalog = Catalog::embedded()?;
@@ -71,6 +72,12 @@ pub fn start(settings: &Settings, listener: TcpListener, clock: Arc<dyn Clock>) 
     let law = db
         .read(|c| persistence::law::load(c, &shipped_catalog, &shipped_calendar))
         .map_err(|e| StartupError::Published(e.to_string()))?;
+    // Registration numbers of this year and the next come from sequences created now, so no filing
+    // has to create one (issue 11); a failure here only moves that work to the first filing.
+    let year = chrono::Datelike::year(&shipped_calendar.to_local(clock.now()).date());
+    if let Err(e) = db.write(|c| persistence::sequences::prepare_registration_years(c, &[year, year + 1])) {
+        tracing::warn!(error = %e, "cannot prepare the registration sequences; the first filing of a year creates its own");
+    }
     let auth = Authenticator::new(&settings.jwt).map_err(StartupError::Keys)?;
     if !auth.has_keys() {
         tracing::warn!("no JWT verification key configured: every authenticated endpoint will answer 401");

@@ -136,16 +136,19 @@ pub async fn run_command(
     let expected = if_match(req)?;
     let state = state.clone();
     let app = web::block(move || {
-        let (now, calendar, catalog) = (state.clock.now(), state.calendar(), state.catalog());
+        let now = state.clock.now();
         let (scope, actor) = (visibility(&who), official(&who));
         // Any error below rolls the whole transaction back, including after the first write.
         state.db.write_with(|c| {
+            // First, before any row is locked: the law the command's terms are computed on.
+            let law = state.law_for_write(c)?;
+            let (calendar, catalog) = (&law.calendar, &law.catalog);
             let app = persistence::applications::find_visible(c, &id, &scope)?
                 .ok_or_else(|| ApiError::not_found("no such application"))?;
             check_version(&app, expected)?;
-            let passport = passport_of(&catalog, &app)?;
+            let passport = passport_of(catalog, &app)?;
             let cmd = with_facts(c, &app, cmd)?;
-            let change = decide(&app, cmd, &Context { passport, calendar: &calendar, actor: &actor, now })?;
+            let change = decide(&app, cmd, &Context { passport, calendar, actor: &actor, now })?;
             store(c, &state.signer, change)
         })
     })

@@ -20,10 +20,10 @@ use crate::auth::Authenticator;
 pub const LAW_POLL_INTERVAL: Duration = Duration::from_millis(400);
 
 /// The law's data an instance serves, as one consistent snapshot.
-struct InForce {
-    generation: i64,
-    catalog: Arc<Catalog>,
-    calendar: Arc<BusinessCalendar>,
+pub struct InForce {
+    pub generation: i64,
+    pub catalog: Arc<Catalog>,
+    pub calendar: Arc<BusinessCalendar>,
 }
 
 pub struct AppState {
@@ -71,7 +71,8 @@ impl AppState {
         }
     }
 
-    fn in_force(&self) -> Arc<InForce> {
+    /// The law's data served now (the snapshot the watcher keeps up to date).
+    pub fn in_force(&self) -> Arc<InForce> {
         self.law.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
@@ -97,6 +98,27 @@ impl AppState {
     /// [`persistence::law::begin_change`], it is what the change builds on).
     pub fn load_law(&self, conn: &mut DbConnection) -> Result<Law, StoreError> {
         persistence::law::load(conn, &self.shipped_catalog, &self.shipped_calendar)
+    }
+
+    /// The law in force for a write that depends on it (a due date, a cut-off), on `conn` first thing in
+    /// the write's transaction: the generation is pinned until commit ([`persistence::law::pin`]), and
+    /// when another instance changed the law since this one last looked (the watcher polls every
+    /// [`LAW_POLL_INTERVAL`]), the new law is loaded here and served from now on. So a filing that
+    /// commits after a calendar change never carries a due date from the calendar it replaced.
+    pub fn law_for_write(&self, conn: &mut DbConnection) -> Result<Arc<InForce>, StoreError> {
+        let generation = persistence::law::pin(conn)?;
+        let served = self.in_force();
+        if generation == served.generation {
+            return Ok(served);
+        }
+        let law = self.load_law(conn)?;
+        let fresh = Arc::new(InForce {
+            generation: law.generation,
+            catalog: Arc::new(law.catalog.clone()),
+            calendar: Arc::new(law.calendar.clone()),
+        });
+        self.install(law);
+        Ok(fresh)
     }
 
     /// Serves `law` from now on, unless a newer generation is already served.

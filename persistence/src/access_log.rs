@@ -9,6 +9,8 @@ use crate::{DbConnection, StoreError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Insertable)]
 #[diesel(table_name = access_log)]
+// `None` is NULL, never SQL `DEFAULT` (SQLite has no DEFAULT in a multi-row VALUES list).
+#[diesel(treat_none_as_default_value = false)]
 pub struct NewAccess {
     pub at: NaiveDateTime,
     pub actor_sub: String,
@@ -41,6 +43,20 @@ pub struct AccessRow {
 /// Appends one entry.
 pub fn record(conn: &mut DbConnection, entry: &NewAccess) -> Result<(), StoreError> {
     diesel::insert_into(access_log::table).values(entry).execute(conn)?;
+    Ok(())
+}
+
+/// Appends a page's entries in one statement (one commit for a list of 20, not 20).
+pub fn record_all(conn: &mut DbConnection, entries: &[NewAccess]) -> Result<(), StoreError> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    // Per backend: a multi-row insert is not generic over `MultiConnection`.
+    let insert = diesel::insert_into(access_log::table).values(entries);
+    match conn {
+        DbConnection::Postgresql(c) => insert.execute(c)?,
+        DbConnection::Sqlite(c) => insert.execute(c)?,
+    };
     Ok(())
 }
 

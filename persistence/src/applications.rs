@@ -284,8 +284,34 @@ pub fn open(conn: &mut DbConnection) -> Result<Vec<Application>, StoreError> {
 
 /// One application, only if the caller may see it: otherwise `None`, exactly as if it did not exist.
 pub fn find_visible(conn: &mut DbConnection, id: &str, who: &Visibility) -> Result<Option<Application>, StoreError> {
-    let q = scoped(who).filter(applications::id.eq(id.to_string()));
-    q.select(ApplicationRow::as_select()).first(conn).optional()?.map(ApplicationRow::into_domain).transpose()
+    let row = match who {
+        Visibility::ReviewBody(_) => {
+            let q = scoped(who).filter(applications::id.eq(id.to_string()));
+            q.select(ApplicationRow::as_select()).first(conn).optional()?
+        }
+        // A static query (diesel prepares it once per connection; a boxed one is parsed and planned
+        // on every read), and the caller's scope checked on the row it returns.
+        _ => applications::table
+            .find(id)
+            .select(ApplicationRow::as_select())
+            .first(conn)
+            .optional()?
+            .filter(|row| row.visible_to(who)),
+    };
+    row.map(ApplicationRow::into_domain).transpose()
+}
+
+impl ApplicationRow {
+    /// [`scoped`] on one row, for every scope that needs no other table.
+    fn visible_to(&self, who: &Visibility) -> bool {
+        match who {
+            Visibility::Applicant(iin) => &self.applicant_iin == iin,
+            Visibility::Provider(org) => &self.provider_id == org,
+            Visibility::IntakeCentre(org) => self.intake_org_id.as_ref() == Some(org),
+            Visibility::ReviewBody(_) => false,
+            Visibility::All => true,
+        }
+    }
 }
 
 pub(crate) fn scoped<'a>(who: &Visibility) -> applications::BoxedQuery<'a, crate::db::MultiBackend> {

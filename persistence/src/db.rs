@@ -55,6 +55,37 @@ impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for SqlitePragmas {
 
 pub type PooledConn = PooledConnection<ConnectionManager<DbConnection>>;
 
+/// The read pool's sessions on PostgreSQL commit asynchronously: the only rows a read writes are its
+/// access-journal entries, and waiting for their WAL flush made every read as slow as a durable write
+/// (one fsync per read; `bench/RESULTS.md`, item 1). A crash of the server loses nothing (the row is
+/// committed before the answer); a crash of PostgreSQL itself may lose the journal rows of the last
+/// `3 x wal_writer_delay` (600 ms by default). `DbOptions::durable_journal` restores the flush.
+#[derive(Debug, Clone, Copy)]
+struct AsyncCommit;
+
+impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for AsyncCommit {
+    fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
+        conn.batch_execute("SET synchronous_commit = off").map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+/// How the server uses the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DbOptions {
+    /// Connections per pool (`DB_POOL_SIZE`); on PostgreSQL an instance keeps two pools, writes and
+    /// reads, so up to twice this many connections.
+    pub pool_size: u32,
+    /// Wait for the WAL flush of every access-journal entry before answering a read
+    /// (`ACCESS_LOG_DURABLE`); off by default, see [`AsyncCommit`].
+    pub durable_journal: bool,
+}
+
+impl DbOptions {
+    pub fn pool(pool_size: u32) -> DbOptions {
+        DbOptions { pool_size, durable_journal: false }
+    }
+}
+
 /// The database: a pool plus, for SQLite, a lock that lets one write transaction run at a time.
 ///
 /// SQLite allows one writer; a deferred transaction that reads first and then writes can fail with
@@ -63,6 +94,9 @@ pub type PooledConn = PooledConnection<ConnectionManager<DbConnection>>;
 #[derive(Clone)]
 pub struct Database {
     pool: Pool<ConnectionManager<DbConnection>>,
+    /// PostgreSQL: the pool of [`Database::read`], whose sessions commit asynchronously
+    /// ([`AsyncCommit`]); `None` means reads share `pool` (SQLite, or a durable journal).
+    reads: Option<Pool<ConnectionManager<DbConnection>>>,
     backend: Backend,
     write_lock: Option<Arc<Mutex<()>>>,
 }
@@ -99,6 +133,12 @@ fn migrate_postgres(url: &str) -> Result<(), StoreError> {
 impl Database {
     /// Connects, creating the SQLite file (and its folder) when needed, and applies pending migrations.
     pub fn connect(url: &str, pool_size: u32) -> Result<Database, StoreError> {
+        Database::connect_with(url, DbOptions::pool(pool_size))
+    }
+
+    /// [`Database::connect`] with every option.
+    pub fn connect_with(url: &str, options: DbOptions) -> Result<Database, StoreError> {
+        let pool_size = options.pool_size;
         let backend = Backend::of_url(url);
         let url = match backend {
             Backend::Sqlite => {
@@ -113,14 +153,32 @@ impl Database {
             }
             Backend::Postgres => url.to_string(),
         };
-        let manager = ConnectionManager::<DbConnection>::new(url.clone());
-        let mut builder = Pool::builder().max_size(pool_size.max(1)).connection_timeout(Duration::from_secs(10));
-        if backend == Backend::Sqlite {
-            builder = builder.connection_customizer(Box::new(SqlitePragmas));
-        }
-        let pool =
-            builder.build(manager).map_err(|e| StoreError::Setup(format!("cannot connect to the database: {e}")))?;
-        let db = Database { pool, backend, write_lock: (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(()))) };
+        // No `SELECT 1` on every check-out (r2d2's default): it was a round trip per request, and a
+        // broken connection still fails its query and is discarded by `has_broken`.
+        let builder = || {
+            Pool::builder()
+                .max_size(pool_size.max(1))
+                .connection_timeout(Duration::from_secs(10))
+                .test_on_check_out(false)
+        };
+        let setup = |e: r2d2::Error| StoreError::Setup(format!("cannot connect to the database: {e}"));
+        let manager = || ConnectionManager::<DbConnection>::new(url.clone());
+        let (pool, reads) = match backend {
+            Backend::Sqlite => {
+                (builder().connection_customizer(Box::new(SqlitePragmas)).build(manager()).map_err(setup)?, None)
+            }
+            Backend::Postgres => {
+                let pool = builder().build(manager()).map_err(setup)?;
+                let reads = if options.durable_journal {
+                    None
+                } else {
+                    Some(builder().connection_customizer(Box::new(AsyncCommit)).build(manager()).map_err(setup)?)
+                };
+                (pool, reads)
+            }
+        };
+        let write_lock = (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(())));
+        let db = Database { pool, reads, backend, write_lock };
         match backend {
             Backend::Postgres => migrate_postgres(&url)?,
             Backend::Sqlite => db.migrate()?,
@@ -153,9 +211,14 @@ impl Database {
         conn.batch_execute("SELECT 1").map_err(StoreError::from)
     }
 
-    /// Runs reads on one connection.
+    /// Runs reads on one connection, outside a transaction. The only writes allowed here are the
+    /// reads' own access-journal entries (on PostgreSQL they commit asynchronously, [`AsyncCommit`]);
+    /// every other write goes through [`Database::write`].
     pub fn read<T>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>) -> Result<T, StoreError> {
-        let mut conn = self.conn()?;
+        let mut conn = match &self.reads {
+            Some(reads) => reads.get().map_err(|e| StoreError::Unavailable(e.to_string()))?,
+            None => self.conn()?,
+        };
         f(&mut conn)
     }
 

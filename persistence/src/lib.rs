@@ -22,7 +22,7 @@ pub mod schema;
 pub mod sequences;
 pub mod staff;
 
-pub use db::{Backend, Database, DbConnection};
+pub use db::{Backend, Database, DbConnection, DbOptions};
 /// The driver error, so callers can convert it without depending on diesel themselves.
 pub use diesel::result::Error as DieselError;
 

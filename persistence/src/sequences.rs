@@ -53,21 +53,42 @@ pub fn next_registration(conn: &mut DbConnection, year: i32) -> Result<i64, Stor
     match draw(conn) {
         Ok(n) => Ok(n),
         Err(StoreError::Database(_)) => {
-            // First filing of the year: create the sequence after the numbers already given out.
-            let given: Option<i64> = counters.filter(name.eq(&counter)).select(value).first(conn).optional()?;
-            let start = given.unwrap_or(0) + 1;
-            let created = savepoint(conn, |c| {
-                diesel::sql_query(format!("CREATE SEQUENCE IF NOT EXISTS {seq} START WITH {start}"))
-                    .execute(c)
-                    .map_err(StoreError::from)
-            });
-            // Another transaction may be creating it at this moment: then ours cannot see it until that
-            // one commits, and the filing is refused as a concurrent change the client retries.
-            if let Err(e) = created {
-                tracing::debug!(error = %e, sequence = %seq, "sequence created concurrently");
-            }
+            // First filing of a year no start-up prepared ([`prepare_registration_years`]).
+            create_registration_sequence(conn, year)?;
             draw(conn).map_err(|_| StoreError::Conflict(format!("the sequence {seq} is being created; retry")))
         }
         Err(e) => Err(e),
     }
+}
+
+/// Creates the registration sequence of `year` when it does not exist, starting after the numbers the
+/// counters table already gave out (PostgreSQL; nothing to do on SQLite). Another transaction may be
+/// creating it at the same moment: then ours cannot see it until that one commits, and it is left to
+/// that one.
+fn create_registration_sequence(conn: &mut DbConnection, year: i32) -> Result<(), StoreError> {
+    let (counter, seq) = (format!("registration:{year}"), format!("registration_{year}"));
+    let given: Option<i64> = counters.filter(name.eq(&counter)).select(value).first(conn).optional()?;
+    let start = given.unwrap_or(0) + 1;
+    let created = savepoint(conn, |c| {
+        diesel::sql_query(format!("CREATE SEQUENCE IF NOT EXISTS {seq} START WITH {start}"))
+            .execute(c)
+            .map_err(StoreError::from)
+    });
+    if let Err(e) = created {
+        tracing::debug!(error = %e, sequence = %seq, "sequence created concurrently");
+    }
+    Ok(())
+}
+
+/// Creates, at start-up, the registration sequences of `years` (this year and the next), so that the
+/// first filing of a year neither needs the right to create a sequence nor races another instance's
+/// first filing. Call inside a write transaction; a no-op on SQLite.
+pub fn prepare_registration_years(conn: &mut DbConnection, years: &[i32]) -> Result<(), StoreError> {
+    if !matches!(conn, DbConnection::Postgresql(_)) {
+        return Ok(());
+    }
+    for &year in years {
+        create_registration_sequence(conn, year)?;
+    }
+    Ok(())
 }

@@ -83,3 +83,36 @@ e2e!(a_change_through_one_instance_takes_effect_on_the_other_within_a_second, |a
     let (s, p) = app.post("/api/v1/services/free_school_meals/versions", Some(&admin), &doc, None).await;
     assert_eq!((s, p["code"].as_str()), (409, Some("version_exists")), "{p}");
 });
+
+// A filing through the second instance right after a decree recorded through the first, before the
+// second's watcher could have polled: the filing pins the law in its own transaction and finds the
+// new generation, so its due date counts the new day off (the 400 ms window of the watcher is closed
+// for every write that depends on the law).
+e2e!(a_filing_right_after_a_change_through_another_instance_counts_on_the_change, |app| {
+    let second = app.restarted();
+    let admin = app.token(Role::Admin, "admin-1", None);
+    let applicant = "900101300116";
+    let body = json!({
+        "service_key": "free_school_meals", "channel": "portal", "provider_id": "astana-education",
+        "form": e2e::form_for("free_school_meals", chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap(), applicant),
+    });
+    let t = second.applicant(applicant);
+    let (s, before) = second.post("/api/v1/applications", Some(&t), &body, None).await;
+    assert_eq!((s, before["due_date"].as_str()), (201, Some("2026-11-30")), "{before}");
+
+    let res = app
+        .client
+        .put(app.url("/api/v1/calendar/2026"))
+        .bearer_auth(&admin)
+        .json(&decree_moving_25_november())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let (s, after) = second.post("/api/v1/applications", Some(&t), &body, None).await;
+    assert_eq!((s, after["due_date"].as_str()), (201, Some("2026-12-01")), "{after}");
+    // And the change recomputed the one filed before it.
+    let id = before["id"].as_str().unwrap();
+    let (s, moved) = second.get(&format!("/api/v1/applications/{id}"), Some(&t)).await;
+    assert_eq!((s, moved["due_date"].as_str()), (200, Some("2026-12-01")), "{moved}");
+});

@@ -122,9 +122,9 @@ pub async fn submit_application(
     let filer = Filer { sub: who.sub.clone(), role: actor(who.role), org: who.org.clone() };
     let filing = body.filing();
     let now = state.clock.now();
-    let calendar = state.calendar();
-    let today = calendar.to_local(now).date();
-    let catalog = state.catalog();
+    let served = state.in_force();
+    let (generation, catalog) = (served.generation, served.catalog.clone());
+    let today = served.calendar.to_local(now).date();
     let state2 = state.clone();
     let (app, replayed) = web::block(move || -> Result<(Application, bool), ApiError> {
         // Everything that needs no database is checked first, and every problem is listed at once.
@@ -135,6 +135,16 @@ pub async fn submit_application(
                     let first = persistence::applications::find(c, &id)?.ok_or_else(|| ApiError::not_found("gone"))?;
                     return Ok((first, true));
                 }
+                // The law this filing's due date is computed on, pinned until commit; when it moved
+                // since the snapshot checked above, the filing is checked again on what is in force.
+                let law = state2.law_for_write(c)?;
+                let rechecked;
+                let checked = if law.generation == generation {
+                    &checked
+                } else {
+                    rechecked = submission::check(&filing, &filer, &law.catalog, law.calendar.to_local(now).date())?;
+                    &rechecked
+                };
                 let provider = persistence::organizations::find(c, &filing.provider_id)?;
                 submission::check_provider(provider.as_ref().map(|o| o.kind.as_str()))?;
                 let seq = persistence::sequences::next_registration(c, today.year())?;
@@ -142,7 +152,7 @@ pub async fn submit_application(
                     id: uuid::Uuid::now_v7().to_string(),
                     registration_number: registration_number(today.year(), seq),
                 };
-                let change = submission::new_application(&checked, &filing, &filer, &calendar, ids, now)?;
+                let change = submission::new_application(checked, &filing, &filer, &law.calendar, ids, now)?;
                 persistence::applications::save_new(c, &change)?;
                 idem.remember(c, &change.application.id, now)?;
                 Ok((change.application, false))

@@ -74,10 +74,9 @@ pub async fn list_complaints(
     let (rows, more) = web::block(move || {
         state.db.read(|c| {
             let (rows, more) = repo::list(c, &scope, &filter)?;
-            for r in &rows {
-                let app = Some(r.application_id.as_str());
-                access::journal(c, &reader, AccessKind::Complaint, &r.id, app, Some(&r.applicant_iin), now)?;
-            }
+            let items =
+                rows.iter().map(|r| (r.id.as_str(), Some(r.application_id.as_str()), Some(r.applicant_iin.as_str())));
+            access::journal_page(c, &reader, AccessKind::Complaint, items, now)?;
             Ok((rows, more))
         })
     })

@@ -171,17 +171,8 @@ pub async fn lookup_records(
             };
             let rows = repo::lookup(c, registry, &subject)?;
             let now = state.clock.now();
-            for r in &rows {
-                access::journal(
-                    c,
-                    &reader,
-                    AccessKind::RegistryRecord,
-                    &r.id,
-                    application.as_deref(),
-                    Some(&subject),
-                    now,
-                )?;
-            }
+            let items = rows.iter().map(|r| (r.id.as_str(), application.as_deref(), Some(subject.as_str())));
+            access::journal_page(c, &reader, AccessKind::RegistryRecord, items, now)?;
             Ok(Some(rows))
         })
     })
