@@ -14,7 +14,7 @@ pub struct Settings {
     pub pool_size: u32,
     /// `ACCESS_LOG_DURABLE=true`: every read waits for its access-journal entry to be flushed to
     /// PostgreSQL's WAL before it is answered. Default false: the entry is committed before the answer,
-    /// asynchronously (`persistence::db`, `AsyncCommit`).
+    /// asynchronously (`persistence::db`, `PgSession`).
     pub durable_journal: bool,
     /// `MAX_BODY_BYTES`: the largest JSON body accepted (larger ones get 413).
     pub max_body_bytes: usize,

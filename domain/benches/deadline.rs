@@ -10,6 +10,8 @@
 //! - `due_for/*`: `deadline::due_for` with a passport's own schedule (`Passport::schedule`, computed
 //!   once, as a caller that keeps it would) and the passport's service term, for the portal, the State
 //!   Corporation and the provider's office.
+//! - `due_moment_for/*`: the same cases without the explanation (`deadline::due_moment_for`,
+//!   `deadline::due_moment`), the path filing and recomputation take.
 //! - `due_at_filing/catalog_mix`: what filing does (`timing::due_at_filing`: the service term, the
 //!   schedule built for the channel, then `due_for`), cycling through every (passport version that
 //!   accepts applications, channel) pair of the catalog.
@@ -108,6 +110,47 @@ fn bench_due_for(c: &mut Criterion) {
     g.finish();
 }
 
+/// The same cases as `due_for`, without the explanation (`deadline::due_moment_for`): what filing and a
+/// calendar change's recomputation call; `due_for` builds the steps that `POST /calendar/deadline`
+/// and the history show.
+fn bench_due_moment_for(c: &mut Criterion) {
+    let cal = BusinessCalendar::kazakhstan();
+    let catalog = Catalog::builtin();
+    let at = moments();
+    let mut g = c.benchmark_group("due_moment_for");
+    g.throughput(Throughput::Elements(MOMENTS as u64));
+    for (key, channel) in [
+        ("free_school_meals", Channel::Portal),
+        ("free_school_meals", Channel::ProviderOffice),
+        ("free_school_transport", Channel::StateCorporation),
+        ("adoption_agency_accreditation", Channel::Portal),
+    ] {
+        let p = passport(catalog, key);
+        let term = service_term(p, channel);
+        let schedule = p.schedule(channel, cal);
+        let id = format!("{key}/{}/{}_{}", channel.code(), term.value, term.unit.code());
+        g.bench_function(BenchmarkId::from_parameter(id), |b| {
+            b.iter(|| {
+                for &t in &at {
+                    black_box(deadline::due_moment_for(cal, &schedule, black_box(t), term));
+                }
+            })
+        });
+    }
+    for (name, value, unit) in
+        [("working_days_30", 30, TermUnit::WorkingDays), ("calendar_days_30", 30, TermUnit::CalendarDays)]
+    {
+        g.bench_function(BenchmarkId::from_parameter(format!("general/{name}")), |b| {
+            b.iter(|| {
+                for &t in &at {
+                    black_box(deadline::due_moment(cal, black_box(t), value, unit));
+                }
+            })
+        });
+    }
+    g.finish();
+}
+
 fn bench_due_at_filing(c: &mut Criterion) {
     let cal = BusinessCalendar::kazakhstan();
     let catalog = Catalog::builtin();
@@ -133,5 +176,5 @@ fn bench_due_at_filing(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_due, bench_due_for, bench_due_at_filing);
+criterion_group!(benches, bench_due, bench_due_for, bench_due_moment_for, bench_due_at_filing);
 criterion_main!(benches);

@@ -402,7 +402,7 @@ pub fn due_on(
     value: u32,
     unit: TermUnit,
 ) -> Deadline {
-    compute(cal, schedule, filed_at, value, unit, false)
+    compute(cal, schedule, filed_at, value, unit, false, Trace::explained())
 }
 
 /// The deadline of a passport `term` for an application filed at `filed_at` through a channel with
@@ -410,7 +410,48 @@ pub fn due_on(
 /// too ([`Term::excludes_issue_day`]), the result due on the channel's next business day after the term's
 /// last day.
 pub fn due_for(cal: &BusinessCalendar, schedule: &Schedule, filed_at: DateTime<Utc>, term: &Term) -> Deadline {
-    compute(cal, schedule, filed_at, term.value, term.unit, term.excludes_issue_day)
+    compute(cal, schedule, filed_at, term.value, term.unit, term.excludes_issue_day, Trace::explained())
+}
+
+/// [`due_for`] without the explanation (`steps` is empty): the same due moment, for callers that store
+/// or compare it (filing, a calendar change's recomputation) rather than show why.
+pub fn due_moment_for(cal: &BusinessCalendar, schedule: &Schedule, filed_at: DateTime<Utc>, term: &Term) -> Deadline {
+    compute(cal, schedule, filed_at, term.value, term.unit, term.excludes_issue_day, Trace::quiet())
+}
+
+/// [`due`] without the explanation (`steps` is empty).
+pub fn due_moment(cal: &BusinessCalendar, filed_at: DateTime<Utc>, value: u32, unit: TermUnit) -> Deadline {
+    compute(cal, &Schedule::general(cal), filed_at, value, unit, false, Trace::quiet())
+}
+
+/// Where [`compute`] writes its explanation: the steps, or nowhere when only the due moment is wanted
+/// (a filing stores the moment, not the explanation; building the steps, with the channel's hours
+/// described in three languages, was 80 % of the time of a call, `bench/RESULTS.md` item 6).
+struct Trace(Option<Vec<Step>>);
+
+impl Trace {
+    fn explained() -> Trace {
+        Trace(Some(Vec::with_capacity(16)))
+    }
+
+    fn quiet() -> Trace {
+        Trace(None)
+    }
+
+    fn on(&self) -> bool {
+        self.0.is_some()
+    }
+
+    /// Records the step `f` builds; `f` runs only when the explanation is kept.
+    fn push(&mut self, f: impl FnOnce() -> Step) {
+        if let Some(steps) = &mut self.0 {
+            steps.push(f());
+        }
+    }
+
+    fn into_steps(self) -> Vec<Step> {
+        self.0.unwrap_or_default()
+    }
 }
 
 fn compute(
@@ -420,20 +461,23 @@ fn compute(
     value: u32,
     unit: TermUnit,
     excludes_issue_day: bool,
+    mut steps: Trace,
 ) -> Deadline {
     let filing = effective_filing_on(cal, schedule, filed_at);
-    let offset = filed_at.with_timezone(&cal.zone()).offset().fix();
-    let mut steps = vec![Step::Filed {
+    steps.push(|| Step::Filed {
         at_local: filing.filed_local,
         zone: cal.zone().name().to_string(),
-        utc_offset: offset.to_string(),
-    }];
+        utc_offset: filed_at.with_timezone(&cal.zone()).offset().fix().to_string(),
+    });
     if let Some(channel) = schedule.channel {
-        let hours = Text::new(&schedule.describe(Lang::Kk), &schedule.describe(Lang::Ru), &schedule.describe(Lang::En));
-        steps.push(Step::ChannelHours { channel, hours, source: schedule.source.clone() });
+        steps.push(|| {
+            let hours =
+                Text::new(&schedule.describe(Lang::Kk), &schedule.describe(Lang::Ru), &schedule.describe(Lang::En));
+            Step::ChannelHours { channel, hours, source: schedule.source.clone() }
+        });
     }
     if let Some(why) = &filing.moved {
-        steps.push(Step::FilingMoved { from: filing.filed_local, to: filing.counted_from, why: why.clone() });
+        steps.push(|| Step::FilingMoved { from: filing.filed_local, to: filing.counted_from, why: why.clone() });
     }
     let start = filing.counted_from;
     let wt = &schedule.working_time;
@@ -442,13 +486,13 @@ fn compute(
         TermUnit::WorkingDays => add_working_days_explained(cal, start.date(), value, &mut steps).and_time(end_of_day),
         TermUnit::CalendarDays => {
             let last = start.date() + Duration::days(i64::from(value));
-            steps.push(Step::CalendarDaysCounted { from: start.date(), days: value, last_day: last });
+            steps.push(|| Step::CalendarDaysCounted { from: start.date(), days: value, last_day: last });
             roll_to_working_day(cal, last, &mut steps).and_time(end_of_day)
         }
         TermUnit::Months | TermUnit::Years => {
             let months = if unit == TermUnit::Years { value.saturating_mul(12) } else { value };
             let last = start.date().checked_add_months(Months::new(months)).expect("date in range");
-            steps.push(Step::MonthsCounted { from: start.date(), months, last_day: last });
+            steps.push(|| Step::MonthsCounted { from: start.date(), months, last_day: last });
             roll_to_working_day(cal, last, &mut steps).and_time(end_of_day)
         }
         TermUnit::Minutes => add_working_minutes_explained(cal, wt, start, value, &mut steps),
@@ -458,7 +502,7 @@ fn compute(
         TermUnit::WorkingHours => add_working_minutes_explained(cal, wt, start, value.saturating_mul(60), &mut steps),
         TermUnit::Hours => {
             let to = cal.to_local(filing.counted_from_utc + Duration::hours(i64::from(value)));
-            steps.push(Step::HoursAdded { from: start, hours: value, to });
+            steps.push(|| Step::HoursAdded { from: start, hours: value, to });
             to
         }
     };
@@ -466,7 +510,7 @@ fn compute(
     if excludes_issue_day && day_unit {
         let last_day = due_local.date();
         let issue_day = schedule.next_business_day(cal, last_day);
-        steps.push(Step::IssueDayExcluded { last_day, issue_day });
+        steps.push(|| Step::IssueDayExcluded { last_day, issue_day });
         due_local = issue_day.and_time(schedule.closes());
     }
     let due_at = match unit {
@@ -477,10 +521,11 @@ fn compute(
     for year in start.date().year()..=due_local.date().year() {
         if cal.coverage(year) == Coverage::RulesOnly {
             coverage = Coverage::RulesOnly;
-            steps.push(Step::RulesOnly { year });
+            steps.push(|| Step::RulesOnly { year });
         }
     }
-    steps.push(Step::Due { at_local: due_local, at_utc: due_at });
+    steps.push(|| Step::Due { at_local: due_local, at_utc: due_at });
+    let steps = steps.into_steps();
     Deadline {
         filed_at,
         value,
@@ -540,37 +585,43 @@ pub fn day_account(cal: &BusinessCalendar, deadline: &Deadline, today: NaiveDate
     }
 }
 
-fn add_working_days_explained(cal: &BusinessCalendar, from: NaiveDate, n: u32, steps: &mut Vec<Step>) -> NaiveDate {
+fn add_working_days_explained(cal: &BusinessCalendar, from: NaiveDate, n: u32, steps: &mut Trace) -> NaiveDate {
     let mut d = from;
     for i in 1..=n {
         d = next_working_day_explained(cal, d, steps);
-        steps.push(Step::DayCounted { date: d, n: i, of: n });
+        steps.push(|| Step::DayCounted { date: d, n: i, of: n });
     }
     d
 }
 
 /// The next working day after `d`, recording every day skipped on the way.
-fn next_working_day_explained(cal: &BusinessCalendar, d: NaiveDate, steps: &mut Vec<Step>) -> NaiveDate {
+fn next_working_day_explained(cal: &BusinessCalendar, d: NaiveDate, steps: &mut Trace) -> NaiveDate {
+    if !steps.on() {
+        return cal.next_working_day(d);
+    }
     let mut d = d.succ_opt().expect("date in range");
     loop {
         let day = cal.day(d);
         if day.working {
             return d;
         }
-        steps.push(Step::DaySkipped { date: d, why: day.kind });
+        steps.push(|| Step::DaySkipped { date: d, why: day.kind });
         d = d.succ_opt().expect("date in range");
     }
 }
 
 /// `last` if it is a working day, else the next working day (recording why).
-fn roll_to_working_day(cal: &BusinessCalendar, last: NaiveDate, steps: &mut Vec<Step>) -> NaiveDate {
+fn roll_to_working_day(cal: &BusinessCalendar, last: NaiveDate, steps: &mut Trace) -> NaiveDate {
+    if !steps.on() {
+        return if cal.is_working_day(last) { last } else { cal.next_working_day(last) };
+    }
     let day = cal.day(last);
     if day.working {
         return last;
     }
-    steps.push(Step::DaySkipped { date: last, why: day.kind });
+    steps.push(|| Step::DaySkipped { date: last, why: day.kind });
     let to = next_working_day_explained(cal, last, steps);
-    steps.push(Step::LastDayMoved { from: last, to });
+    steps.push(|| Step::LastDayMoved { from: last, to });
     to
 }
 
@@ -580,7 +631,7 @@ fn add_working_minutes_explained(
     wt: &DayHours,
     start: NaiveDateTime,
     minutes: u32,
-    steps: &mut Vec<Step>,
+    steps: &mut Trace,
 ) -> NaiveDateTime {
     let segments = wt.segments();
     let (mut day, mut t) = (start.date(), start.time());
@@ -599,15 +650,15 @@ fn add_working_minutes_explained(
             }
             let from = t.max(a);
             if let (true, Some((l0, l1))) = (i > 0 && wt.is_lunch(t), wt.lunch) {
-                steps.push(Step::LunchBreak { date: day, from: l0, to: l1 });
+                steps.push(|| Step::LunchBreak { date: day, from: l0, to: l1 });
             }
             let available = (b - from).num_minutes();
             if left <= available {
                 let to = from + Duration::minutes(left);
-                steps.push(Step::MinutesCounted { date: day, from, to, minutes: left as u32 });
+                steps.push(|| Step::MinutesCounted { date: day, from, to, minutes: left as u32 });
                 return day.and_time(to);
             }
-            steps.push(Step::MinutesCounted { date: day, from, to: b, minutes: available as u32 });
+            steps.push(|| Step::MinutesCounted { date: day, from, to: b, minutes: available as u32 });
             left -= available;
             t = b;
         }
@@ -1057,6 +1108,23 @@ mod tests {
     }
 
     proptest! {
+        /// The fast path (no explanation) is the same arithmetic: for every unit, every channel's
+        /// schedule, with and without the day of issue excluded, it gives the explained moment.
+        #[test]
+        fn the_due_moment_without_explanation_is_the_explained_one(
+            filed in any_moment(), n in 0u32..45, u in 0usize..9, c in 0usize..4, excl in any::<bool>(),
+        ) {
+            let unit = [TermUnit::WorkingDays, TermUnit::CalendarDays, TermUnit::Months, TermUnit::Years,
+                TermUnit::Minutes, TermUnit::Seconds, TermUnit::WorkingHours, TermUnit::Hours, TermUnit::WorkingDays][u];
+            let schedule = passport("school_camp_referral").schedule(Channel::ALL[c], cal());
+            let quiet = compute(cal(), &schedule, filed, n, unit, excl, Trace::quiet());
+            let explained = compute(cal(), &schedule, filed, n, unit, excl, Trace::explained());
+            prop_assert!(quiet.steps.is_empty());
+            prop_assert!(!explained.steps.is_empty());
+            prop_assert_eq!(Deadline { steps: Vec::new(), ..explained }, quiet);
+            prop_assert_eq!(due_moment(cal(), filed, n, unit).due_at, due(cal(), filed, n, unit).due_at);
+        }
+
         #[test]
         fn adding_working_days_never_lands_on_a_day_off(from in any_date(), n in 1u32..90) {
             prop_assert!(cal().is_working_day(add_working_days(cal(), from, n)));

@@ -372,7 +372,16 @@ pub fn append_history(conn: &mut DbConnection, application_id: &str, r: &History
         .filter(application_history::application_id.eq(application_id))
         .select(diesel::dsl::max(application_history::seq))
         .first(conn)?;
-    let seq = last.unwrap_or(0) + 1;
+    insert_history(conn, application_id, last.unwrap_or(0) + 1, r)
+}
+
+/// Writes a history entry at position `seq` (unique per application: a race for one position fails).
+fn insert_history(
+    conn: &mut DbConnection,
+    application_id: &str,
+    seq: i64,
+    r: &HistoryRecord,
+) -> Result<i64, StoreError> {
     let row = HistoryRow {
         id: uuid::Uuid::now_v7().to_string(),
         application_id: application_id.to_string(),
@@ -454,6 +463,17 @@ pub fn record(
     notice: Option<&domain::application::notices::Notice>,
 ) -> Result<(), StoreError> {
     append_history(conn, &app.id, history)?;
+    record_rest(conn, app, history, event, notice)
+}
+
+/// The event and the notice of a change whose history entry is written.
+fn record_rest(
+    conn: &mut DbConnection,
+    app: &Application,
+    history: &HistoryRecord,
+    event: &Event,
+    notice: Option<&domain::application::notices::Notice>,
+) -> Result<(), StoreError> {
     events::append(
         conn,
         &events::NewEvent {
@@ -498,5 +518,7 @@ pub fn save(conn: &mut DbConnection, change: &Change) -> Result<(), StoreError> 
 /// Stores a new application with the history entry, event and notice of its filing.
 pub fn save_new(conn: &mut DbConnection, change: &Change) -> Result<(), StoreError> {
     insert(conn, &change.application)?;
-    record(conn, &change.application, &change.history, &change.event, change.notice.as_ref())
+    // The filing is the first entry of a new application's history: no need to look up the last one.
+    insert_history(conn, &change.application.id, 1, &change.history)?;
+    record_rest(conn, &change.application, &change.history, &change.event, change.notice.as_ref())
 }

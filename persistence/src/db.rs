@@ -55,17 +55,25 @@ impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for SqlitePragmas {
 
 pub type PooledConn = PooledConnection<ConnectionManager<DbConnection>>;
 
-/// The read pool's sessions on PostgreSQL commit asynchronously: the only rows a read writes are its
-/// access-journal entries, and waiting for their WAL flush made every read as slow as a durable write
-/// (one fsync per read; `bench/RESULTS.md`, item 1). A crash of the server loses nothing (the row is
-/// committed before the answer); a crash of PostgreSQL itself may lose the journal rows of the last
-/// `3 x wal_writer_delay` (600 ms by default). `DbOptions::durable_journal` restores the flush.
+/// Session settings of the server's PostgreSQL connections.
+///
+/// - `jit = off`: this is an OLTP workload; the LLVM JIT compiled a large statement for tens of ms
+///   before running it in a few (`bench/RESULTS.md`, item 7), and a monitoring aggregate over a large
+///   provider crosses `jit_above_cost`.
+/// - `synchronous_commit = off` on the read pool: the only rows a read writes are its access-journal
+///   entries, and waiting for their WAL flush made every read as slow as a durable write (one fsync
+///   per read; item 1). A crash of the server loses nothing (the row is committed before the answer);
+///   a crash of PostgreSQL itself may lose the journal rows of the last `3 x wal_writer_delay` (600 ms
+///   by default). [`DbOptions::durable_journal`] restores the flush.
 #[derive(Debug, Clone, Copy)]
-struct AsyncCommit;
+struct PgSession {
+    async_commit: bool,
+}
 
-impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for AsyncCommit {
+impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for PgSession {
     fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
-        conn.batch_execute("SET synchronous_commit = off").map_err(diesel::r2d2::Error::QueryError)
+        let sql = if self.async_commit { "SET jit = off; SET synchronous_commit = off" } else { "SET jit = off" };
+        conn.batch_execute(sql).map_err(diesel::r2d2::Error::QueryError)
     }
 }
 
@@ -76,7 +84,7 @@ pub struct DbOptions {
     /// reads, so up to twice this many connections.
     pub pool_size: u32,
     /// Wait for the WAL flush of every access-journal entry before answering a read
-    /// (`ACCESS_LOG_DURABLE`); off by default, see [`AsyncCommit`].
+    /// (`ACCESS_LOG_DURABLE`); off by default, see [`PgSession`].
     pub durable_journal: bool,
 }
 
@@ -95,7 +103,7 @@ impl DbOptions {
 pub struct Database {
     pool: Pool<ConnectionManager<DbConnection>>,
     /// PostgreSQL: the pool of [`Database::read`], whose sessions commit asynchronously
-    /// ([`AsyncCommit`]); `None` means reads share `pool` (SQLite, or a durable journal).
+    /// ([`PgSession`]); `None` means reads share `pool` (SQLite, or a durable journal).
     reads: Option<Pool<ConnectionManager<DbConnection>>>,
     backend: Backend,
     write_lock: Option<Arc<Mutex<()>>>,
@@ -168,11 +176,12 @@ impl Database {
                 (builder().connection_customizer(Box::new(SqlitePragmas)).build(manager()).map_err(setup)?, None)
             }
             Backend::Postgres => {
-                let pool = builder().build(manager()).map_err(setup)?;
+                let session = |async_commit| Box::new(PgSession { async_commit });
+                let pool = builder().connection_customizer(session(false)).build(manager()).map_err(setup)?;
                 let reads = if options.durable_journal {
                     None
                 } else {
-                    Some(builder().connection_customizer(Box::new(AsyncCommit)).build(manager()).map_err(setup)?)
+                    Some(builder().connection_customizer(session(true)).build(manager()).map_err(setup)?)
                 };
                 (pool, reads)
             }
@@ -212,7 +221,7 @@ impl Database {
     }
 
     /// Runs reads on one connection, outside a transaction. The only writes allowed here are the
-    /// reads' own access-journal entries (on PostgreSQL they commit asynchronously, [`AsyncCommit`]);
+    /// reads' own access-journal entries (on PostgreSQL they commit asynchronously, [`PgSession`]);
     /// every other write goes through [`Database::write`].
     pub fn read<T>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>) -> Result<T, StoreError> {
         let mut conn = match &self.reads {

@@ -31,8 +31,8 @@ pub fn next(conn: &mut DbConnection, counter: &str) -> Result<i64, StoreError> {
 
 #[derive(diesel::QueryableByName)]
 struct NextVal {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    n: i64,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
+    n: Option<i64>,
 }
 
 /// The next registration number's sequence within `year`, unique across every instance.
@@ -47,18 +47,17 @@ pub fn next_registration(conn: &mut DbConnection, year: i32) -> Result<i64, Stor
         return next(conn, &counter);
     }
     let seq = format!("registration_{year}");
-    let draw = |c: &mut DbConnection| {
-        savepoint(c, |c| Ok(diesel::sql_query(format!("SELECT nextval('{seq}') AS n")).get_result::<NextVal>(c)?.n))
+    // `to_regclass` is NULL for a sequence that does not exist, and `nextval(NULL)` is NULL: a missing
+    // sequence is an answer, not an error that would abort the transaction (no savepoint needed).
+    let draw = |c: &mut DbConnection| -> Result<Option<i64>, StoreError> {
+        Ok(diesel::sql_query(format!("SELECT nextval(to_regclass('{seq}')) AS n")).get_result::<NextVal>(c)?.n)
     };
-    match draw(conn) {
-        Ok(n) => Ok(n),
-        Err(StoreError::Database(_)) => {
-            // First filing of a year no start-up prepared ([`prepare_registration_years`]).
-            create_registration_sequence(conn, year)?;
-            draw(conn).map_err(|_| StoreError::Conflict(format!("the sequence {seq} is being created; retry")))
-        }
-        Err(e) => Err(e),
+    if let Some(n) = draw(conn)? {
+        return Ok(n);
     }
+    // The first filing of a year no start-up prepared ([`prepare_registration_years`]).
+    create_registration_sequence(conn, year)?;
+    draw(conn)?.ok_or_else(|| StoreError::Conflict(format!("the sequence {seq} is being created; retry")))
 }
 
 /// Creates the registration sequence of `year` when it does not exist, starting after the numbers the

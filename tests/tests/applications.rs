@@ -210,3 +210,25 @@ e2e!(services_not_in_force_refuse_new_applications, |app| {
     assert_eq!(p["errors"][0]["field"], "service_key");
     assert_eq!(p["errors"][0]["rule"], "service_not_in_force");
 });
+
+// Registration numbers restart each year: the sequences of this year and the next exist from the
+// start, and a year beyond them (a server left running into 2028) opens its own on its first filing.
+e2e!(each_year_numbers_from_one_also_a_year_not_prepared_at_start, |app| {
+    use chrono::TimeZone;
+    let t = app.applicant(APPLICANT);
+    let a = submit(&app, &t, &body("portal"), None).await;
+    assert_eq!(a["registration_number"], "2026-000001");
+    for (at, first, second) in [
+        // 2027 was prepared at start (the year after the clock's), 2028 was not.
+        (chrono::Utc.with_ymd_and_hms(2027, 2, 3, 5, 0, 0).unwrap(), "2027-000001", "2027-000002"),
+        (chrono::Utc.with_ymd_and_hms(2028, 2, 2, 5, 0, 0).unwrap(), "2028-000001", "2028-000002"),
+    ] {
+        app.clock.set(at);
+        let on = at.date_naive();
+        let body = json!({"service_key": SERVICE, "channel": "portal", "provider_id": "astana-education", "form": form_for(SERVICE, on, APPLICANT)});
+        let t = app.applicant(APPLICANT);
+        let a = submit(&app, &t, &body, None).await;
+        let b = submit(&app, &t, &body, None).await;
+        assert_eq!((a["registration_number"].as_str(), b["registration_number"].as_str()), (Some(first), Some(second)));
+    }
+});

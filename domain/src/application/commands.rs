@@ -534,7 +534,7 @@ fn apply(app: &mut Application, cmd: Command, ctx: &Context<'_>) -> Result<Effec
             let hearing = json_of(&pre.hearing);
             // The answer after the hearing is due within the passport's own term for it.
             let after = p.terms_for(Stage::ResultAfterHearing, app.channel, app.subtype.as_deref()).next().cloned();
-            let stage_due = after.as_ref().map(|t| deadline::due(ctx.calendar, held_at, t.value, t.unit).due_at);
+            let stage_due = after.as_ref().map(|t| deadline::due_moment(ctx.calendar, held_at, t.value, t.unit).due_at);
             app.stage_due_at = stage_due;
             Ok(Effect {
                 reason: None,
@@ -684,7 +684,7 @@ pub fn recompute_due(app: &Application, passport: &Passport, change: &CalendarCh
     let held_at = app.decision.as_ref().and_then(|x| x.hearing()).and_then(|h| h.held_at);
     let after = passport.terms_for(Stage::ResultAfterHearing, app.channel, app.subtype.as_deref()).next();
     if let (Some(_), Some(held), Some(t)) = (app.stage_due_at, held_at, after) {
-        next.stage_due_at = Some(deadline::due(change.after, held, t.value, t.unit).due_at);
+        next.stage_due_at = Some(deadline::due_moment(change.after, held, t.value, t.unit).due_at);
     }
     if next.due_at == app.due_at
         && next.due_date == app.due_date

@@ -25,7 +25,8 @@ pub fn service_term<'p>(passport: &'p Passport, channel: Channel, subtype: Optio
 /// the calendar under the schedule of that channel (the State Corporation counts a Saturday filing
 /// from that day, the portal an after-hours one from the next working day), and with the day of issue
 /// excluded where the text excludes it. `None` when the passport states no service term for that
-/// channel (such a version does not accept applications).
+/// channel (such a version does not accept applications). The moment only: the deadline's `steps` are
+/// empty (`deadline::due_for` explains the same moment).
 pub fn due_at_filing(
     cal: &BusinessCalendar,
     passport: &Passport,
@@ -34,7 +35,7 @@ pub fn due_at_filing(
     filed_at: DateTime<Utc>,
 ) -> Option<(Term, Deadline)> {
     let term = service_term(passport, channel, subtype)?;
-    Some((term.clone(), deadline::due_for(cal, &passport.schedule(channel, cal), filed_at, term)))
+    Some((term.clone(), deadline::due_moment_for(cal, &passport.schedule(channel, cal), filed_at, term)))
 }
 
 /// The due moment of an application, recomputed on `cal` (after a change of the calendar): the same
@@ -194,10 +195,9 @@ pub fn stage_deadlines(
                         // A term that runs from the filing counts under the channel's hours; one that
                         // runs from the provider's own step, under the provider's working time.
                         let due = if t.starts == TermStart::Filing {
-                            deadline::due_for(cal, &passport.schedule(app.channel, cal), start, t).due_at
+                            deadline::due_moment_for(cal, &passport.schedule(app.channel, cal), start, t).due_at
                         } else {
-                            deadline::due_on(cal, &crate::calendar::Schedule::general(cal), start, t.value, t.unit)
-                                .due_at
+                            deadline::due_moment(cal, start, t.value, t.unit).due_at
                         };
                         let state = match completed_at {
                             Some(d) if d <= due => StageState::Met,
