@@ -3,7 +3,10 @@
 use std::{env, fs, path::Path};
 
 fn main() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("catalog");
+    // Read when the script runs, not baked in when it is compiled: a build script compiled in one
+    // checkout must not embed another checkout's catalog.
+    let manifest_dir = env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let dir = Path::new(&manifest_dir).join("catalog");
     println!("cargo:rerun-if-changed={}", dir.join("services").display());
     println!("cargo:rerun-if-changed={}", dir.join("shared").display());
     let mut files: Vec<_> = fs::read_dir(dir.join("services"))
