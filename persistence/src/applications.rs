@@ -333,6 +333,27 @@ pub(crate) fn scoped<'a>(who: &Visibility) -> applications::BoxedQuery<'a, crate
 
 /// A page of applications visible to `who`, newest first, and whether more follow.
 pub fn list(conn: &mut DbConnection, who: &Visibility, f: &ListFilter) -> Result<(Vec<Application>, bool), StoreError> {
+    let limit = f.limit.clamp(1, 200);
+    let unfiltered = f.service_key.is_none()
+        && f.status.is_none()
+        && f.channel.is_none()
+        && f.provider_id.is_none()
+        && f.assignee.is_none()
+        && f.overdue_at.is_none();
+    // The provider's own pages, the list staff open most: static queries, prepared once per connection
+    // (a boxed query is parsed and planned on every request).
+    if let (Visibility::Provider(org), true) = (who, unfiltered) {
+        let page = applications::table
+            .filter(applications::provider_id.eq(org))
+            .order(applications::id.desc())
+            .limit(limit + 1)
+            .select(ApplicationRow::as_select());
+        let rows = match &f.before_id {
+            None => page.load(conn)?,
+            Some(c) => page.filter(applications::id.lt(c)).load(conn)?,
+        };
+        return page_of(rows, limit);
+    }
     let mut q = scoped(who);
     if let Some(v) = &f.service_key {
         q = q.filter(applications::service_key.eq(v.clone()));
@@ -358,9 +379,12 @@ pub fn list(conn: &mut DbConnection, who: &Visibility, f: &ListFilter) -> Result
     if let Some(c) = &f.before_id {
         q = q.filter(applications::id.lt(c.clone()));
     }
-    let limit = f.limit.clamp(1, 200);
-    let mut rows: Vec<ApplicationRow> =
-        q.order(applications::id.desc()).limit(limit + 1).select(ApplicationRow::as_select()).load(conn)?;
+    let rows = q.order(applications::id.desc()).limit(limit + 1).select(ApplicationRow::as_select()).load(conn)?;
+    page_of(rows, limit)
+}
+
+/// A page of at most `limit` of `rows` (read with one more, to tell whether more follow).
+fn page_of(mut rows: Vec<ApplicationRow>, limit: i64) -> Result<(Vec<Application>, bool), StoreError> {
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
     Ok((load_all(rows)?, more))
