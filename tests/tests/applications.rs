@@ -59,6 +59,18 @@ e2e!(submit_read_list_and_history, |app| {
     assert_eq!(p2["items"][0]["id"], id);
     assert!(p2["next_cursor"].is_null());
 
+    // The provider's staff page the same way (their unfiltered list is a query of its own), and
+    // another provider's staff see none of it.
+    let staff = app.token(Role::Employee, "emp-1", Some("astana-education"));
+    let (_, p1) = app.get("/api/v1/applications?limit=1", Some(&staff)).await;
+    assert_eq!(p1["items"][0]["id"], second["id"], "{p1}");
+    let cursor = p1["next_cursor"].as_str().expect("a next page");
+    let (_, p2) = app.get(&format!("/api/v1/applications?limit=1&cursor={cursor}"), Some(&staff)).await;
+    assert_eq!((p2["items"][0]["id"].as_str(), p2["next_cursor"].is_null()), (Some(id), true), "{p2}");
+    let foreign = app.token(Role::Employee, "emp-2", Some("almaty-education"));
+    let (_, none) = app.get("/api/v1/applications", Some(&foreign)).await;
+    assert_eq!(none["items"], json!([]), "{none}");
+
     let (s, h) = app.get(&format!("/api/v1/applications/{id}/history"), Some(&t)).await;
     assert_eq!(s, 200);
     let h = h.as_array().unwrap();
