@@ -187,6 +187,7 @@ impl TestApp {
             log_filter: "warn".into(),
             log_json: false,
             guard: GuardSettings::default(),
+            delivery: Default::default(),
         };
         tweak(&mut settings);
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
