@@ -230,9 +230,14 @@ async fn run(state: Weak<AppState>, settings: DeliverySettings, api_base: String
         let Some(state) = state.upgrade() else { return };
         let now = state.clock.now();
         let batch = ctx.settings.batch;
-        let claimed = state
-            .db
-            .write(|c| persistence::outbox::claim(c, &ctx.instance, now.naive_utc(), (now + lease).naive_utc(), batch));
+        let claimed = state.db.read(|c| persistence::outbox::any_due(c, now.naive_utc())).and_then(|due| {
+            if !due {
+                return Ok(Vec::new());
+            }
+            state.db.write(|c| {
+                persistence::outbox::claim(c, &ctx.instance, now.naive_utc(), (now + lease).naive_utc(), batch)
+            })
+        });
         let full = match claimed {
             Err(e) => {
                 tracing::warn!(error = %e, "cannot claim deliveries");

@@ -194,6 +194,19 @@ struct ClaimedId {
     id: String,
 }
 
+/// Whether any delivery is due at `now`: a read, so that idle instances poll without taking the write
+/// lock (SQLite) or row locks (PostgreSQL).
+pub fn any_due(conn: &mut DbConnection, now: NaiveDateTime) -> Result<bool, StoreError> {
+    let found: Option<String> = deliveries::table
+        .filter(deliveries::state.eq(state::PENDING))
+        .filter(deliveries::next_attempt_at.le(now))
+        .filter(deliveries::claimed_until.is_null().or(deliveries::claimed_until.lt(now)))
+        .select(deliveries::id)
+        .first(conn)
+        .optional()?;
+    Ok(found.is_some())
+}
+
 /// Takes up to `limit` due deliveries for `instance` until `lease_until` (call in a write
 /// transaction). Due: pending, `next_attempt_at` reached, and not held by a lease that still runs.
 pub fn claim(
