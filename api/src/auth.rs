@@ -518,3 +518,52 @@ impl FromRequest for Principal {
         })
     }
 }
+
+#[cfg(test)]
+mod scope_tests {
+    use super::*;
+
+    fn held(s: &[&str]) -> Vec<String> {
+        s.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_star_grants_every_service_of_its_resource_and_action_only() {
+        let h = held(&["events:read:*", "applications:read:free_school_meals"]);
+        assert!(grants(&h, "events:read:preschool_queue"));
+        assert!(grants(&h, "applications:read:free_school_meals"));
+        assert!(!grants(&h, "applications:read:preschool_queue"));
+        assert!(!grants(&h, "events:write:preschool_queue"));
+        assert!(!grants(&h, "subscriptions:manage"));
+        assert!(!grants(&held(&["*"]), "subscriptions:manage"), "a bare star is no scope");
+    }
+
+    #[test]
+    fn a_service_account_is_told_which_scope_it_lacks() {
+        let who = Principal {
+            sub: "monitoring-system".into(),
+            role: Role::System,
+            org: None,
+            scopes: held(&["events:read:free_school_meals"]),
+        };
+        assert_eq!(who.scoped_services("events:read"), Some(held(&["free_school_meals"])));
+        assert_eq!(who.scoped_services("applications:read"), Some(vec![]));
+        let e = who.require_scope("subscriptions:manage").unwrap_err();
+        assert!(e.to_string().contains("`subscriptions:manage`"), "{e}");
+        let admin = Principal { sub: "a".into(), role: Role::Admin, org: None, scopes: vec![] };
+        assert!(admin.require_scope("subscriptions:manage").is_ok(), "other roles go by their role");
+        assert_eq!(admin.scoped_services("events:read"), None);
+    }
+
+    #[test]
+    fn scopes_come_from_an_array_or_a_space_separated_string() {
+        let token = mint_service_token("0123456789abcdef0123", "c", &held(&["events:read:*"]), 60, 1_800_000_000);
+        assert_eq!(scopes_of(&token).unwrap(), held(&["events:read:*"]));
+        let claims = serde_json::json!({"sub": "c", "role": "system", "exp": 1, "scope": "a:b c:d:*"});
+        let t = encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(b"k")).unwrap();
+        assert_eq!(scopes_of(&t).unwrap(), held(&["a:b", "c:d:*"]));
+        let bad = serde_json::json!({"sub": "c", "role": "system", "exp": 1, "scopes": ["a b"]});
+        let t = encode(&Header::new(Algorithm::HS256), &bad, &EncodingKey::from_secret(b"k")).unwrap();
+        assert!(scopes_of(&t).is_err());
+    }
+}

@@ -398,7 +398,9 @@ impl Ctx {
         match state.db.write(|conn| persistence::outbox::record_attempt(conn, &row, window_start.naive_utc(), outcome))
         {
             Ok(true) => {}
-            Ok(false) => tracing::info!(delivery = %d.id, "delivery taken over by another instance; its result counts"),
+            Ok(false) => {
+                tracing::info!(delivery = %d.id, "the delivery is no longer this instance's (its lease lapsed, or the subscription ended)")
+            }
             Err(e) => {
                 tracing::warn!(delivery = %d.id, error = %e, "cannot record a delivery attempt; it is retried when the lease lapses")
             }
