@@ -38,6 +38,9 @@ pub enum Role {
     Reviewer,
     /// System administrator: catalog, calendar, registries.
     Admin,
+    /// A service account of another state system (issue 12): `sub` is its client id, and its `scopes`
+    /// say what it may read and whether it may manage subscriptions. It takes no step in the procedure.
+    System,
 }
 
 impl Role {
@@ -49,6 +52,7 @@ impl Role {
             Role::Head => "head",
             Role::Reviewer => "reviewer",
             Role::Admin => "admin",
+            Role::System => "system",
         }
     }
 
@@ -63,12 +67,12 @@ impl Role {
             Role::Operator => Some("state_corporation"),
             Role::Employee | Role::Head => Some("provider"),
             Role::Reviewer => Some("review_body"),
-            Role::Applicant | Role::Admin => None,
+            Role::Applicant | Role::Admin | Role::System => None,
         }
     }
 
     pub fn parse(code: &str) -> Option<Role> {
-        [Role::Applicant, Role::Operator, Role::Employee, Role::Head, Role::Reviewer, Role::Admin]
+        [Role::Applicant, Role::Operator, Role::Employee, Role::Head, Role::Reviewer, Role::Admin, Role::System]
             .into_iter()
             .find(|r| r.code() == code)
     }
@@ -102,6 +106,9 @@ pub struct Principal {
     pub sub: String,
     pub role: Role,
     pub org: Option<String>,
+    /// A service account's scopes (`applications:read:free_school_meals`, `events:read:*`,
+    /// `subscriptions:manage`); empty for everyone else.
+    pub scopes: Vec<String>,
 }
 
 impl Principal {
@@ -116,6 +123,32 @@ impl Principal {
                 self.role.code(),
                 names.join(", ")
             )))
+        }
+    }
+
+    /// 403 naming the scope unless a service account holds `scope` (`resource:action`, or
+    /// `resource:action:service_key`, which `resource:action:*` also grants). Other roles are governed
+    /// by their role alone and pass.
+    pub fn require_scope(&self, scope: &str) -> Result<(), ApiError> {
+        if self.role != Role::System || grants(&self.scopes, scope) {
+            return Ok(());
+        }
+        Err(ApiError::Forbidden(format!("the service account `{}` lacks the scope `{scope}`", self.sub)))
+    }
+
+    /// The services a service account may `resource:action` (`applications:read`): `None` for all
+    /// (`...:*`, and every other role, whose rights come from its role).
+    pub fn scoped_services(&self, resource_action: &str) -> Option<Vec<String>> {
+        if self.role != Role::System {
+            return None;
+        }
+        let prefix = format!("{resource_action}:");
+        let keys: Vec<String> =
+            self.scopes.iter().filter_map(|s| s.strip_prefix(&prefix)).map(str::to_string).collect();
+        if keys.iter().any(|k| k == "*") {
+            None
+        } else {
+            Some(keys)
         }
     }
 
@@ -270,8 +303,56 @@ impl Authenticator {
             // Applicants and administrators act for no organisation; an `org` they carry means nothing.
             None
         };
-        Ok(Principal { sub: c.sub, role: c.role, org })
+        let scopes = if c.role == Role::System { scopes_of(token)? } else { Vec::new() };
+        Ok(Principal { sub: c.sub, role: c.role, org, scopes })
     }
+}
+
+/// The longest scope accepted, and the most scopes one token may carry.
+pub const MAX_SCOPE_LEN: usize = 128;
+pub const MAX_SCOPES: usize = 64;
+
+/// Whether `held` grants `wanted`: equal, or `wanted` names a service that a `...:*` scope covers.
+pub fn grants(held: &[String], wanted: &str) -> bool {
+    held.iter().any(|h| {
+        h == wanted || h.strip_suffix('*').is_some_and(|prefix| prefix.ends_with(':') && wanted.starts_with(prefix))
+    })
+}
+
+/// A service account's scopes from its (verified) token: `scopes` as an array, or `scope` as a
+/// space-separated string (RFC 8693, RFC 9068). 401 when malformed.
+fn scopes_of(token: &str) -> Result<Vec<String>, ApiError> {
+    use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+    let bad = |m: &str| ApiError::Unauthorized(m.to_string());
+    let body = token.split('.').nth(1).unwrap_or_default();
+    let bytes = URL_SAFE_NO_PAD.decode(body.trim_end_matches('=')).map_err(|_| bad("the token is malformed"))?;
+    let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|_| bad("the token is malformed"))?;
+    let mut scopes: Vec<String> = Vec::new();
+    match value.get("scopes") {
+        None | Some(serde_json::Value::Null) => {}
+        Some(serde_json::Value::Array(items)) => {
+            for item in items {
+                let s = item.as_str().ok_or_else(|| bad("`scopes` must be an array of strings"))?;
+                scopes.push(s.to_string());
+            }
+        }
+        Some(_) => return Err(bad("`scopes` must be an array of strings")),
+    }
+    match value.get("scope") {
+        None | Some(serde_json::Value::Null) => {}
+        Some(serde_json::Value::String(s)) => scopes.extend(s.split(' ').filter(|p| !p.is_empty()).map(String::from)),
+        Some(_) => return Err(bad("`scope` must be a space-separated string")),
+    }
+    if scopes.len() > MAX_SCOPES {
+        return Err(bad(&format!("a token may carry at most {MAX_SCOPES} scopes")));
+    }
+    if let Some(s) = scopes.iter().find(|s| {
+        s.len() > MAX_SCOPE_LEN
+            || !s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b':' | b'_' | b'-' | b'*' | b'.'))
+    }) {
+        return Err(bad(&format!("the scope `{}` is not of the form resource:action[:service]", s.escape_default())));
+    }
+    Ok(scopes)
 }
 
 /// The organisations (id and kind) that staff tokens may name, cached from the database.
@@ -349,6 +430,33 @@ pub fn mint_hs256(secret: &str, sub: &str, role: Role, org: Option<&str>, ttl_se
         .expect("HS256 signing cannot fail")
 }
 
+/// Signs a development service-account token (`api token --role system --scope ...`, and the tests).
+pub fn mint_service_token(secret: &str, client_id: &str, scopes: &[String], ttl_seconds: i64, now: i64) -> String {
+    let claims = serde_json::json!({
+        "sub": client_id,
+        "role": Role::System,
+        "scopes": scopes,
+        "exp": now + ttl_seconds,
+        "iat": now,
+    });
+    encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(secret.as_bytes()))
+        .expect("HS256 signing cannot fail")
+}
+
+/// Service accounts read and manage their subscriptions; any other write is refused here, in one
+/// place, so that no route that takes a step in the procedure can be reached with one.
+fn refuse_system_writes(req: &HttpRequest, who: &Principal) -> Result<(), ApiError> {
+    use actix_web::http::Method;
+    let read = req.method() == Method::GET || req.method() == Method::HEAD;
+    let subscriptions = req.path().starts_with("/api/v1/subscriptions");
+    if who.role == Role::System && !read && !subscriptions {
+        return Err(ApiError::Forbidden(
+            "a service account reads and subscribes; it takes no step in the procedure".into(),
+        ));
+    }
+    Ok(())
+}
+
 fn bearer(req: &HttpRequest) -> Result<&str, ApiError> {
     let value = req
         .headers()
@@ -397,6 +505,7 @@ impl FromRequest for Principal {
                 .ok_or_else(|| ApiError::Internal("organisation directory missing".into()))?
                 .clone();
             let who = verified(&req, &state)?;
+            refuse_system_writes(&req, &who)?;
             match orgs.check_cached(&who) {
                 Some(result) => result?,
                 None => {
@@ -407,5 +516,54 @@ impl FromRequest for Principal {
             req.extensions_mut().insert(who.clone());
             Ok(who)
         })
+    }
+}
+
+#[cfg(test)]
+mod scope_tests {
+    use super::*;
+
+    fn held(s: &[&str]) -> Vec<String> {
+        s.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn a_star_grants_every_service_of_its_resource_and_action_only() {
+        let h = held(&["events:read:*", "applications:read:free_school_meals"]);
+        assert!(grants(&h, "events:read:preschool_queue"));
+        assert!(grants(&h, "applications:read:free_school_meals"));
+        assert!(!grants(&h, "applications:read:preschool_queue"));
+        assert!(!grants(&h, "events:write:preschool_queue"));
+        assert!(!grants(&h, "subscriptions:manage"));
+        assert!(!grants(&held(&["*"]), "subscriptions:manage"), "a bare star is no scope");
+    }
+
+    #[test]
+    fn a_service_account_is_told_which_scope_it_lacks() {
+        let who = Principal {
+            sub: "monitoring-system".into(),
+            role: Role::System,
+            org: None,
+            scopes: held(&["events:read:free_school_meals"]),
+        };
+        assert_eq!(who.scoped_services("events:read"), Some(held(&["free_school_meals"])));
+        assert_eq!(who.scoped_services("applications:read"), Some(vec![]));
+        let e = who.require_scope("subscriptions:manage").unwrap_err();
+        assert!(e.to_string().contains("`subscriptions:manage`"), "{e}");
+        let admin = Principal { sub: "a".into(), role: Role::Admin, org: None, scopes: vec![] };
+        assert!(admin.require_scope("subscriptions:manage").is_ok(), "other roles go by their role");
+        assert_eq!(admin.scoped_services("events:read"), None);
+    }
+
+    #[test]
+    fn scopes_come_from_an_array_or_a_space_separated_string() {
+        let token = mint_service_token("0123456789abcdef0123", "c", &held(&["events:read:*"]), 60, 1_800_000_000);
+        assert_eq!(scopes_of(&token).unwrap(), held(&["events:read:*"]));
+        let claims = serde_json::json!({"sub": "c", "role": "system", "exp": 1, "scope": "a:b c:d:*"});
+        let t = encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(b"k")).unwrap();
+        assert_eq!(scopes_of(&t).unwrap(), held(&["a:b", "c:d:*"]));
+        let bad = serde_json::json!({"sub": "c", "role": "system", "exp": 1, "scopes": ["a b"]});
+        let t = encode(&Header::new(Algorithm::HS256), &bad, &EncodingKey::from_secret(b"k")).unwrap();
+        assert!(scopes_of(&t).is_err());
     }
 }

@@ -25,6 +25,84 @@ pub struct Settings {
     pub log_json: bool,
     /// Transport limits: time-outs, rate limits, CORS.
     pub guard: GuardSettings,
+    /// Telling subscribers about events: time-outs, retries, NATS.
+    pub delivery: DeliverySettings,
+}
+
+/// Delivery of events to subscribers (issue 12).
+#[derive(Debug, Clone)]
+pub struct DeliverySettings {
+    /// `DELIVERY_ENABLED`: whether this instance runs the delivery worker. Default true (every
+    /// instance does; they share the work through the database).
+    pub enabled: bool,
+    /// `DELIVERY_POLL_MS`: how often the worker looks for due deliveries. Default 500.
+    pub poll_interval_ms: u64,
+    /// `DELIVERY_TIMEOUT_MS`: how long a receiver (or NATS) may take to answer one attempt. Default 10000.
+    pub timeout_ms: u64,
+    /// `DELIVERY_FIRST_RETRY_SECS`, `DELIVERY_RETRY_FACTOR`, `DELIVERY_MAX_RETRY_SECS`,
+    /// `DELIVERY_RETRY_FOR_SECS`: the back-off (see domain::delivery::RetryPolicy). Defaults 5, 6,
+    /// 21600 (6 h), 86400 (one day), then dead-lettered.
+    pub retry: domain::delivery::RetryPolicy,
+    /// `DELIVERY_BATCH`: the most deliveries one instance claims at once. Default 32.
+    pub batch: i64,
+    /// `NATS_URL`: the NATS server with JetStream (`nats://127.0.0.1:4222`); unset: NATS subscriptions
+    /// are refused.
+    pub nats_url: Option<String>,
+    /// `PUBLIC_BASE_URL`: how subscribers reach this API (`https://services.example.kz`), for the links
+    /// in messages. Default `http://<APP_BIND>`.
+    pub public_base_url: Option<String>,
+}
+
+impl Default for DeliverySettings {
+    fn default() -> Self {
+        DeliverySettings {
+            enabled: true,
+            poll_interval_ms: 500,
+            timeout_ms: 10_000,
+            retry: domain::delivery::RetryPolicy::default(),
+            batch: 32,
+            nats_url: None,
+            public_base_url: None,
+        }
+    }
+}
+
+impl DeliverySettings {
+    pub fn from_env() -> Result<DeliverySettings, ConfigError> {
+        let d = DeliverySettings::default();
+        let num = |name: &str, default: u64| -> Result<u64, ConfigError> {
+            var(name).map_or(Ok(default), |v| {
+                v.trim()
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| ConfigError(format!("{name} must be a positive whole number, got `{v}`")))
+            })
+        };
+        let secs = |name: &str, default: chrono::Duration| -> Result<chrono::Duration, ConfigError> {
+            Ok(chrono::Duration::seconds(num(name, default.num_seconds() as u64)?.min(365 * 86400) as i64))
+        };
+        let public_base_url = var("PUBLIC_BASE_URL").map(|u| u.trim_end_matches('/').to_string());
+        if let Some(u) = &public_base_url {
+            if !(u.starts_with("https://") || u.starts_with("http://")) {
+                return Err(ConfigError(format!("PUBLIC_BASE_URL must be an http(s) URL, got `{u}`")));
+            }
+        }
+        Ok(DeliverySettings {
+            enabled: var("DELIVERY_ENABLED").is_none_or(|v| v != "false" && v != "0"),
+            poll_interval_ms: num("DELIVERY_POLL_MS", d.poll_interval_ms)?,
+            timeout_ms: num("DELIVERY_TIMEOUT_MS", d.timeout_ms)?,
+            retry: domain::delivery::RetryPolicy {
+                first_delay: secs("DELIVERY_FIRST_RETRY_SECS", d.retry.first_delay)?,
+                factor: num("DELIVERY_RETRY_FACTOR", d.retry.factor as u64)?.min(100) as u32,
+                max_delay: secs("DELIVERY_MAX_RETRY_SECS", d.retry.max_delay)?,
+                give_up_after: secs("DELIVERY_RETRY_FOR_SECS", d.retry.give_up_after)?,
+            },
+            batch: num("DELIVERY_BATCH", d.batch as u64)?.min(1000) as i64,
+            nats_url: var("NATS_URL"),
+            public_base_url,
+        })
+    }
 }
 
 /// Transport limits (issue 14): request time-outs, rate limits, allowed browser origins.
@@ -181,6 +259,7 @@ impl Settings {
             log_filter: var("RUST_LOG").unwrap_or_else(|| "info".into()),
             log_json: var("LOG_FORMAT").is_none_or(|f| f != "pretty"),
             guard: GuardSettings::from_env()?,
+            delivery: DeliverySettings::from_env()?,
         })
     }
 }

@@ -12,6 +12,7 @@ pub mod extract;
 pub mod guard;
 pub mod idempotency;
 pub mod openapi;
+pub mod outbox;
 pub mod procedure;
 pub mod routes;
 pub mod schema;
@@ -58,6 +59,8 @@ pub struct Running {
     pub port: u16,
     pub server: actix_web::dev::Server,
     pub state: web::Data<AppState>,
+    /// The delivery worker of this instance: stop it when the server stops.
+    pub outbox: outbox::Worker,
 }
 
 /// Connects to the database (applying migrations), loads and validates the catalog, and starts
@@ -100,6 +103,22 @@ pub fn start(settings: &Settings, listener: TcpListener, clock: Arc<dyn Clock>) 
     ));
     // Changes made through other instances take effect here within a poll interval.
     AppState::watch_law(std::sync::Arc::downgrade(&state.clone().into_inner()));
+    let delivery = &settings.delivery;
+    let outbox = if delivery.enabled {
+        let host = match settings.bind.ip() {
+            ip if ip.is_unspecified() => "127.0.0.1".to_string(),
+            ip => ip.to_string(),
+        };
+        let base = delivery.public_base_url.clone().unwrap_or_else(|| format!("http://{host}:{port}"));
+        outbox::Worker::start(
+            std::sync::Arc::downgrade(&state.clone().into_inner()),
+            delivery.clone(),
+            format!("{base}/api/v1"),
+        )
+    } else {
+        outbox::Worker::disabled()
+    };
+    let outbox_cfg = web::Data::new(outbox::Config { nats: delivery.nats_url.is_some() });
     let spec = openapi::spec();
     let routes = web::Data::new(RouteTable::from_spec(&spec));
     let spec_doc =
@@ -117,6 +136,7 @@ pub fn start(settings: &Settings, listener: TcpListener, clock: Arc<dyn Clock>) 
             .app_data(spec_doc.clone())
             .app_data(orgs.clone())
             .app_data(guard.clone())
+            .app_data(outbox_cfg.clone())
             .app_data(web::PayloadConfig::new(max_body + 1))
             .configure(routes::register)
             .into_app();
@@ -131,7 +151,7 @@ pub fn start(settings: &Settings, listener: TcpListener, clock: Arc<dyn Clock>) 
     .client_disconnect_timeout(std::time::Duration::from_secs(2))
     .listen(listener)?
     .run();
-    Ok(Running { port, server, state })
+    Ok(Running { port, server, state, outbox })
 }
 
 /// CORS for the browser front ends at `origins` (none: no cross-origin access at all).

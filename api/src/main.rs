@@ -29,6 +29,10 @@ enum Command {
         /// The organisation of staff roles (operator, employee, head, reviewer).
         #[arg(long)]
         org: Option<String>,
+        /// A service account's scope (`--role system`), repeatable: `events:read:*`,
+        /// `applications:read:free_school_meals`, `subscriptions:manage`.
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
         /// Lifetime in minutes.
         #[arg(long, default_value_t = 60)]
         ttl_minutes: i64,
@@ -48,6 +52,7 @@ enum RoleArg {
     Head,
     Reviewer,
     Admin,
+    System,
 }
 
 impl From<RoleArg> for Role {
@@ -59,6 +64,7 @@ impl From<RoleArg> for Role {
             RoleArg::Head => Role::Head,
             RoleArg::Reviewer => Role::Reviewer,
             RoleArg::Admin => Role::Admin,
+            RoleArg::System => Role::System,
         }
     }
 }
@@ -73,7 +79,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(),
-        Command::Token { role, sub, org, ttl_minutes } => {
+        Command::Token { role, sub, org, scopes, ttl_minutes } => {
             let jwt = match JwtSettings::from_env() {
                 Ok(j) => j,
                 Err(e) => {
@@ -91,6 +97,14 @@ fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
             let now = chrono::Utc::now().timestamp();
+            if role == Role::System {
+                println!("{}", api::auth::mint_service_token(&secret, &sub, &scopes, ttl_minutes * 60, now));
+                return ExitCode::SUCCESS;
+            }
+            if !scopes.is_empty() {
+                eprintln!("--scope is for service accounts (--role system)");
+                return ExitCode::from(2);
+            }
             println!("{}", mint_hs256(&secret, &sub, role, org.as_deref(), ttl_minutes * 60, now));
             ExitCode::SUCCESS
         }
@@ -123,7 +137,10 @@ fn serve() -> ExitCode {
         actix_web::rt::System::new().block_on(async {
             let running = api::start(&settings, listener, Arc::new(domain::clock::SystemClock))?;
             tracing::info!(bind = %settings.bind, database = %redact(&settings.database_url), "serving; docs at /docs");
-            running.server.await?;
+            let served = running.server.await;
+            // The deliveries under way finish (or their leases lapse for another instance).
+            running.outbox.stop();
+            served?;
             Ok(())
         })
     };

@@ -21,6 +21,7 @@ pub mod catalog;
 pub mod clock;
 pub mod complaint;
 pub mod deadline;
+pub mod delivery;
 pub mod form;
 pub mod identity;
 pub mod passport;

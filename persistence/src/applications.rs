@@ -213,6 +213,8 @@ pub enum Visibility {
     IntakeCentre(String),
     /// The complaint review body: applications with a complaint forwarded to it.
     ReviewBody(String),
+    /// A service account: applications of the services its scopes name.
+    Services(Vec<String>),
     /// Administrators.
     All,
 }
@@ -327,6 +329,7 @@ pub(crate) fn scoped<'a>(who: &Visibility) -> applications::BoxedQuery<'a, crate
                     .select(crate::schema::complaints::application_id),
             ),
         ),
+        Visibility::Services(keys) => q.filter(applications::service_key.eq_any(keys.clone())),
         Visibility::All => q,
     }
 }
@@ -507,6 +510,7 @@ fn record_rest(
             provider_id: app.provider_id.clone(),
             applicant_iin: app.applicant_iin.clone(),
             payload: event.payload.to_string(),
+            service_key: Some(app.service_key.clone()),
         },
     )?;
     if let Some(n) = notice {

@@ -15,6 +15,7 @@ pub struct NewEvent {
     pub provider_id: String,
     pub applicant_iin: String,
     pub payload: String,
+    pub service_key: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable)]
@@ -27,23 +28,33 @@ pub struct EventRow {
     pub provider_id: String,
     pub applicant_iin: String,
     pub payload: String,
+    /// NULL on events written before issue 12.
+    pub service_key: Option<String>,
 }
 
-pub fn append(conn: &mut DbConnection, event: &NewEvent) -> Result<(), StoreError> {
-    diesel::insert_into(events::table).values(event).execute(conn)?;
-    Ok(())
+/// Appends an event and fans it out to the subscriptions that want it ([`crate::outbox::fan_out`]),
+/// in the caller's transaction: the change, its event and its deliveries commit together.
+pub fn append(conn: &mut DbConnection, event: &NewEvent) -> Result<i64, StoreError> {
+    let id: i64 = diesel::insert_into(events::table).values(event).returning(events::id).get_result(conn)?;
+    crate::outbox::fan_out(conn, id, event)?;
+    Ok(id)
 }
 
-/// Events after position `after`, oldest first, optionally only one provider's.
+/// Events after position `after`, oldest first, optionally only one provider's, or only some services'
+/// (a service account's scopes).
 pub fn after(
     conn: &mut DbConnection,
     after: i64,
     provider: Option<&str>,
+    services: Option<&[String]>,
     limit: i64,
 ) -> Result<Vec<EventRow>, StoreError> {
     let mut q = events::table.filter(events::id.gt(after)).into_boxed();
     if let Some(p) = provider {
         q = q.filter(events::provider_id.eq(p.to_string()));
+    }
+    if let Some(keys) = services {
+        q = q.filter(events::service_key.eq_any(keys.to_vec()));
     }
     Ok(q.order(events::id.asc()).limit(limit).select(EventRow::as_select()).load(conn)?)
 }

@@ -16,6 +16,7 @@ pub mod law;
 pub mod monitoring;
 pub mod notifications;
 pub mod organizations;
+pub mod outbox;
 pub mod passports;
 pub mod registries;
 pub mod schema;

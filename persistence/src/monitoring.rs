@@ -87,6 +87,11 @@ fn where_clause(who: &Visibility, scope: &Scope) -> (String, Vec<String>, Vec<Na
             conds.push("a.id IN (SELECT application_id FROM complaints WHERE reviewer_org = $TEXT)".into());
             texts.push(org.clone());
         }
+        Visibility::Services(keys) => {
+            let marks = vec!["$TEXT"; keys.len()].join(", ");
+            conds.push(if keys.is_empty() { "1 = 0".into() } else { format!("a.service_key IN ({marks})") });
+            texts.extend(keys.iter().cloned());
+        }
         Visibility::All => {}
     }
     if let Some(p) = &scope.provider_id {

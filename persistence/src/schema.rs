@@ -104,6 +104,54 @@ diesel::table! {
         provider_id -> Varchar,
         applicant_iin -> Varchar,
         payload -> Text,
+        service_key -> Nullable<Varchar>,
+    }
+}
+
+diesel::table! {
+    subscriptions (id) {
+        id -> Varchar,
+        owner_sub -> Varchar,
+        owner_role -> Varchar,
+        transport -> Varchar,
+        target -> Text,
+        secret -> Text,
+        filter -> Text,
+        created_at -> Timestamp,
+        deleted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    deliveries (id) {
+        id -> Varchar,
+        subscription_id -> Varchar,
+        event_id -> BigInt,
+        state -> Varchar,
+        attempts -> BigInt,
+        created_at -> Timestamp,
+        window_start -> Nullable<Timestamp>,
+        next_attempt_at -> Timestamp,
+        claimed_until -> Nullable<Timestamp>,
+        claimed_by -> Nullable<Varchar>,
+        last_status -> Nullable<BigInt>,
+        last_error -> Nullable<Text>,
+        delivered_at -> Nullable<Timestamp>,
+        dead_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    delivery_attempts (id) {
+        id -> BigInt,
+        delivery_id -> Varchar,
+        attempt -> BigInt,
+        at -> Timestamp,
+        status_code -> Nullable<BigInt>,
+        latency_ms -> BigInt,
+        error -> Nullable<Text>,
+        outcome -> Varchar,
+        instance -> Varchar,
     }
 }
 
@@ -257,6 +305,9 @@ diesel::table! {
 }
 
 diesel::joinable!(staff_members -> organizations (org_id));
+diesel::joinable!(deliveries -> subscriptions (subscription_id));
+diesel::joinable!(deliveries -> events (event_id));
+diesel::joinable!(delivery_attempts -> deliveries (delivery_id));
 diesel::joinable!(complaints -> applications (application_id));
 diesel::joinable!(documents -> applications (application_id));
 diesel::joinable!(application_history -> applications (application_id));
@@ -277,5 +328,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     access_log,
     staff_members,
     law_generation,
-    stage_timings
+    stage_timings,
+    subscriptions,
+    deliveries,
+    delivery_attempts
 );

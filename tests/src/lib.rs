@@ -59,6 +59,10 @@ pub struct TestApp {
     pub clock: Arc<FixedClock>,
     pub backend: Backend,
     database_url: String,
+    /// Stops the HTTP server ([`TestApp::kill`]).
+    server: actix_web::dev::ServerHandle,
+    /// The instance's delivery worker.
+    pub outbox: Arc<api::outbox::Worker>,
     _db: Option<TestDb>,
 }
 
@@ -168,8 +172,21 @@ impl TestApp {
     /// A second server on the same database, as after a restart: what it serves must come from the
     /// database, not from the first server's memory. The first app keeps owning the database.
     pub fn restarted(&self) -> TestApp {
+        self.restarted_with(|_| {})
+    }
+
+    /// [`TestApp::restarted`] with the settings changed by `tweak`.
+    pub fn restarted_with(&self, tweak: impl Fn(&mut Settings)) -> TestApp {
         use domain::clock::Clock;
-        Self::serve(&self.database_url, self.backend, self.clock.now(), &|_| {})
+        Self::serve(&self.database_url, self.backend, self.clock.now(), &tweak)
+    }
+
+    /// Ends this instance as a crash would: its delivery worker stops at once, abandoning what it was
+    /// sending, and its server stops answering.
+    pub async fn kill(&self) {
+        let outbox = self.outbox.clone();
+        tokio::task::spawn_blocking(move || outbox.kill()).await.unwrap();
+        self.server.stop(false).await;
     }
 
     fn serve(url: &str, backend: Backend, now: DateTime<Utc>, tweak: &dyn Fn(&mut Settings)) -> TestApp {
@@ -188,12 +205,14 @@ impl TestApp {
             log_filter: "warn".into(),
             log_json: false,
             guard: GuardSettings::default(),
+            delivery: Default::default(),
         };
         tweak(&mut settings);
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let clock = Arc::new(FixedClock::new(now));
         let running = api::start(&settings, listener, clock.clone()).expect("server starts");
         let port = running.port;
+        let server = running.server.handle();
         tokio::spawn(running.server);
         TestApp {
             base: format!("http://127.0.0.1:{port}"),
@@ -201,6 +220,8 @@ impl TestApp {
             clock,
             backend,
             database_url: url.to_string(),
+            server,
+            outbox: Arc::new(running.outbox),
             _db: None,
         }
     }
@@ -252,6 +273,12 @@ impl TestApp {
     fn clock_now(&self) -> DateTime<Utc> {
         use domain::clock::Clock;
         self.clock.now()
+    }
+
+    /// A service account's token (`role` `system`, `sub` the client id) with `scopes`.
+    pub fn service_account(&self, client_id: &str, scopes: &[&str]) -> String {
+        let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
+        api::auth::mint_service_token(SECRET, client_id, &scopes, TOKEN_TTL_SECS, self.clock_now().timestamp())
     }
 
     pub fn applicant(&self, iin: &str) -> String {

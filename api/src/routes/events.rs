@@ -44,7 +44,8 @@ pub struct EventsQuery {
 }
 
 /// Read the event feed in order. Provider staff see their organisation's events; the review body and
-/// administrators see all.
+/// administrators see all; a service account sees the events of the services its `events:read:<service>`
+/// scopes name (`events:read:*`: all).
 #[utoipa::path(
     tag = "events", operation_id = "listEvents",
     params(EventsQuery),
@@ -57,7 +58,11 @@ pub async fn list(
     who: Principal,
     q: ValidQuery<EventsQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    who.require(&[Role::Employee, Role::Head, Role::Reviewer, Role::Admin])?;
+    who.require(&[Role::Employee, Role::Head, Role::Reviewer, Role::Admin, Role::System])?;
+    let services = who.scoped_services("events:read");
+    if services.as_ref().is_some_and(Vec::is_empty) {
+        who.require_scope("events:read:*")?;
+    }
     let after = q.after.unwrap_or(0);
     let limit = q.limit.unwrap_or(100);
     if after < 0 {
@@ -67,8 +72,10 @@ pub async fn list(
         return Err(ApiError::field("query.limit", "range", "must be between 1 and 500"));
     }
     let provider = matches!(who.role, Role::Employee | Role::Head).then(|| who.org().to_string());
-    let rows = web::block(move || state.db.read(|c| persistence::events::after(c, after, provider.as_deref(), limit)))
-        .await??;
+    let rows = web::block(move || {
+        state.db.read(|c| persistence::events::after(c, after, provider.as_deref(), services.as_deref(), limit))
+    })
+    .await??;
     let next_after = rows.last().map_or(after, |r| r.id);
     let items = rows
         .into_iter()

@@ -15,6 +15,7 @@ pub mod organizations;
 pub mod registries;
 pub mod services;
 pub mod staff;
+pub mod subscriptions;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use utoipa::openapi::OpenApi;
@@ -80,6 +81,12 @@ pub fn register(cfg: &mut ServiceConfig) {
             .service(registries::records::update_record)
             .service(registries::records::delete_record)
             .service(events::list)
+            .service(subscriptions::create_subscription)
+            .service(subscriptions::list_subscriptions)
+            .service(subscriptions::get_subscription)
+            .service(subscriptions::delete_subscription)
+            .service(subscriptions::list_deliveries)
+            .service(subscriptions::replay_delivery)
             .service(access_log::mine)
             .service(access_log::list),
     );
