@@ -310,6 +310,7 @@ impl ApplicationRow {
             Visibility::Applicant(iin) => &self.applicant_iin == iin,
             Visibility::Provider(org) => &self.provider_id == org,
             Visibility::IntakeCentre(org) => self.intake_org_id.as_ref() == Some(org),
+            Visibility::Services(keys) => keys.contains(&self.service_key),
             Visibility::ReviewBody(_) => false,
             Visibility::All => true,
         }
