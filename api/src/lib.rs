@@ -13,6 +13,7 @@ pub mod guard;
 pub mod idempotency;
 pub mod openapi;
 pub mod procedure;
+pub mod queue;
 pub mod routes;
 pub mod schema;
 pub mod state;

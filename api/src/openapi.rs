@@ -32,6 +32,7 @@ their history.\n\nErrors are RFC 9457 `application/problem+json` with a stable `
         (name = "calendar", description = "The Kazakh business calendar (days off with their reasons, decree transfers, working hours, time zone) and term arithmetic on it; administrators record new decrees"),
         (name = "complaints", description = "Complaints about a provider's decision, action or inaction (order No 414, rules para 38): satisfied by the provider or forwarded to the review body within 3 working days, reviewed within 5 (provider) or 15 (review body) working days"),
         (name = "monitoring", description = "Applications by stage, overdue and at risk, decided on time, time per stage against the norm, complaints per service, for providers and the review body"),
+        (name = "preschool-queue", description = "The preschool queue: children placed in a queue per territory and year of birth on the approval of their application, with a signed registration slip; free places offered in the queue's order as signed referrals; expiry, decline, withdrawal, enrolment; priority categories and the referral term as administrators' data citing the act in force (an outside source)"),
         (name = "events", description = "The ordered feed of changes, for integrators"),
         (name = "notifications", description = "What applicants were told about their applications, in kk/ru/en"),
         (name = "documents", description = "Attachments of an application, and result documents signed by the server (Ed25519 JWS), verifiable by anyone"),

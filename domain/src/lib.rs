@@ -24,6 +24,7 @@ pub mod deadline;
 pub mod form;
 pub mod identity;
 pub mod passport;
+pub mod queue;
 pub mod registry;
 pub mod text;
 pub mod violation;

@@ -17,6 +17,7 @@ pub mod monitoring;
 pub mod notifications;
 pub mod organizations;
 pub mod passports;
+pub mod queue;
 pub mod registries;
 pub mod schema;
 pub mod sequences;
