@@ -25,6 +25,17 @@ fn today(cal: &BusinessCalendar, now: DateTime<Utc>) -> NaiveDate {
     domain::application::timing::local_date(cal, now)
 }
 
+/// At filing: the child the form names, under 7, not already holding a place in the queue it would
+/// join (the approval checks again, under the queue's lock, for filings still pending).
+pub fn check_intake(c: &mut DbConnection, provider_id: &str, form: &Value, on: NaiveDate) -> Result<(), ApiError> {
+    let child = queue::child_of(form, on)?;
+    let key = queue::queue_for(provider_id, &child);
+    match store::holder_in_queue(c, &key, child.as_str())? {
+        Some(number) => Err(queue::already_in_queue(&key, number).into()),
+        None => Ok(()),
+    }
+}
+
 /// Stores the approval of a queue service's application with what it does to the queue, in the
 /// caller's transaction: the child placed in the queue (its row locked, so numbers and positions stay
 /// consistent under concurrent registrations), the signed registration slip (queue, number, date,

@@ -143,10 +143,12 @@ e2e!(three_children_two_places_one_referral_expires_and_passes_to_the_third, |ap
     assert!(e["summary"].as_str().unwrap().contains("место 2"), "{e}");
     assert_eq!(e["state_text"], "в очереди");
 
-    // The same child again, in the same queue: refused at the decision, naming the rule.
-    let again = file(&app, PARENTS[0], &child(1)).await;
-    let (s, p) = approve(&app, &again).await;
+    // The same child again, in the same queue: refused at filing, naming the rule and the place held.
+    let form = json!({"iin": PARENTS[1], "represented": false, "child_iin": child(1)});
+    let body = json!({"service_key": SERVICE, "channel": "portal", "provider_id": PROVIDER, "form": form});
+    let (s, p) = app.post("/api/v1/applications", Some(&app.applicant(PARENTS[1])), &body, None).await;
     assert_eq!((s, p["errors"][0]["rule"].as_str()), (422, Some("already_in_queue")), "{p}");
+    assert!(p["errors"][0]["message"].as_str().unwrap().contains("No 1"), "{p}");
     assert!(p["legal_basis"].as_str().unwrap().contains("one place"), "{p}");
 
     // Two places freed at once: the first two children get them, in order.
@@ -244,6 +246,22 @@ e2e!(three_children_two_places_one_referral_expires_and_passes_to_the_third, |ap
     assert_eq!((s, v["entry"]["state"].as_str()), (200, Some("declined")), "{v}");
     let (_, m) = app.get("/api/v1/monitoring/queues", Some(&admin)).await;
     assert_eq!(m["queues"][0]["free_places"], 1, "{m}");
+});
+
+e2e!(two_pending_applications_for_one_child_the_second_approval_is_refused, |app| {
+    set_up(&app).await;
+    let (a, b) = (file(&app, PARENTS[0], &child(31)).await, file(&app, PARENTS[1], &child(31)).await);
+    assert_eq!(approve(&app, &a).await.0, 200);
+    let (s, p) = approve(&app, &b).await;
+    assert_eq!((s, p["errors"][0]["rule"].as_str()), (422, Some("already_in_queue")), "{p}");
+    let (_, v) = app.get(&format!("/api/v1/applications/{b}"), Some(&app.applicant(PARENTS[1]))).await;
+    assert_eq!(v["status"], "in_progress", "the refused approval changed nothing: {v}");
+    // A child of 7 is not of preschool age (003 paragraph 1).
+    let seven = make_iin(NaiveDate::from_ymd_opt(2019, 11, 23).unwrap(), Sex::Female, 5).unwrap();
+    let form = json!({"iin": PARENTS[2], "represented": false, "child_iin": seven.as_str()});
+    let body = json!({"service_key": SERVICE, "channel": "portal", "provider_id": PROVIDER, "form": form});
+    let (s, p) = app.post("/api/v1/applications", Some(&app.applicant(PARENTS[2])), &body, None).await;
+    assert_eq!((s, p["errors"][0]["rule"].as_str()), (422, Some("not_preschool_age")), "{p}");
 });
 
 e2e!(withdrawal_moves_the_others_forward_and_wrong_callers_are_refused, |app| {

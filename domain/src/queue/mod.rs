@@ -263,15 +263,7 @@ pub fn registration(
     let child = child_of(&app.form, on)?;
     let queue = queue_of(app, &child);
     if let Some(number) = facts.already_in_queue {
-        return Err(Violation::field(
-            "form.child_iin",
-            "already_in_queue",
-            format!(
-                "the child already holds place No {number} in the queue of {} for children born in {}",
-                queue.territory, queue.birth_year
-            ),
-        )
-        .citing(basis::ONE_PER_QUEUE));
+        return Err(already_in_queue(&queue, number));
     }
     let (category, rank) = match app.form.get("priority_category").and_then(|v| v.as_str()) {
         None => (None, GENERAL_RANK),
@@ -292,7 +284,25 @@ pub fn registration(
 
 /// The queue of an application's child (for the duplicate check before [`registration`]).
 pub fn queue_of(app: &Application, child: &Iin) -> QueueKey {
-    QueueKey { territory: app.provider_id.clone(), birth_year: chrono::Datelike::year(&child.birth_date()) }
+    queue_for(&app.provider_id, child)
+}
+
+/// The queue a child filed with `provider_id` goes to.
+pub fn queue_for(provider_id: &str, child: &Iin) -> QueueKey {
+    QueueKey { territory: provider_id.to_string(), birth_year: chrono::Datelike::year(&child.birth_date()) }
+}
+
+/// The refusal of a second place for the same child in the same queue, naming the place it holds.
+pub fn already_in_queue(queue: &QueueKey, number: i64) -> Violation {
+    Violation::field(
+        "form.child_iin",
+        "already_in_queue",
+        format!(
+            "the child already holds place No {number} in the queue of {} for children born in {}",
+            queue.territory, queue.birth_year
+        ),
+    )
+    .citing(basis::ONE_PER_QUEUE)
 }
 
 /// The result an approval of a queue service issues: the registration slip. The referral is issued
