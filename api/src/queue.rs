@@ -200,16 +200,18 @@ pub fn offer_free_places(
     Ok(out)
 }
 
-/// Expires every issued referral whose term ended before `now` (all queues), returns their places to
-/// the free ones and offers them to the next children. Queues are locked in the order of their ids, so
-/// two sweeps never wait on each other in a cycle. Returns the entries expired and the new offers.
+/// Expires every issued referral whose term ended before `now` (of one queue, or of all), returns
+/// their places to the free ones and offers them to the next children. Queues are locked in the order
+/// of their ids, and every other writer locks a single queue, so no two transactions wait on each
+/// other in a cycle. Returns the entries expired and the new offers.
 pub fn expire_lapsed(
     c: &mut DbConnection,
     signer: &Signer,
     cal: &BusinessCalendar,
+    queue: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<(Vec<QueueEntry>, Vec<Offered>), ApiError> {
-    let lapsed = store::lapsed_referrals(c, None, now, 1000)?;
+    let lapsed = store::lapsed_referrals(c, queue, now, 1000)?;
     let mut queues: Vec<String> = lapsed.iter().map(|r| r.queue_id.clone()).collect();
     queues.dedup();
     for q in &queues {

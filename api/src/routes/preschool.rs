@@ -313,7 +313,7 @@ pub struct PlacesResult {
 /// Record free places of the caller's preschool (its staff) for an age group: they are offered at once,
 /// in the queue's order, as signed referrals valid for the referral term in force.
 ///
-/// Referrals whose term ended are expired first, and their places offered again. A place no child
+/// The queue's referrals whose term ended are expired first, and their places offered again. A place no child
 /// waits for stays free until one registers and the next places are recorded.
 #[utoipa::path(
     tag = "preschool-queue", operation_id = "recordFreePlaces",
@@ -341,9 +341,9 @@ pub async fn record_places(
             let org = who.org().to_string();
             let territory = store::preschool_territory(c, &org)?
                 .ok_or_else(|| ApiError::Forbidden(format!("`{org}` is not recorded as a preschool organisation")))?;
-            let (expired, mut offers) = crate::queue::expire_lapsed(c, &state.signer, &cal, now)?;
             let key = domain::queue::QueueKey { territory, birth_year: b.birth_year };
             let queue_id = store::lock_queue(c, &key, now)?;
+            let (expired, mut offers) = crate::queue::expire_lapsed(c, &state.signer, &cal, Some(&queue_id), now)?;
             let places = (0..b.count)
                 .map(|_| store::insert_place(c, &org, &queue_id, &who.sub, now))
                 .collect::<Result<Vec<_>, _>>()?;
@@ -383,7 +383,7 @@ pub async fn expire_referrals(state: web::Data<AppState>, who: Principal) -> Res
     let now = state.clock.now();
     let (expired, offers) = web::block(move || {
         let cal = state.calendar();
-        state.db.write_with(|c| crate::queue::expire_lapsed(c, &state.signer, &cal, now))
+        state.db.write_with(|c| crate::queue::expire_lapsed(c, &state.signer, &cal, None, now))
     })
     .await??;
     Ok(HttpResponse::Ok().json(ExpiryResult {
