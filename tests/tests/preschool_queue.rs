@@ -322,11 +322,9 @@ e2e!(no_referral_term_no_offer, |app| {
 });
 
 /// The shipped version stays true to the seeds: in force in March 2013, it runs a queue (its results
-/// include the registration slip) but states no service term, so it takes no applications.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_2012_version_in_force_in_2013_states_no_term_and_takes_no_applications() {
-    let at = Utc.with_ymd_and_hms(2013, 3, 4, 4, 0, 0).unwrap(); // Monday 4 March 2013, 10:00 Astana (UTC+6)
-    let app = TestApp::spawn_at(e2e::Backend::Sqlite, at).await.unwrap();
+/// include the registration slip) but states no service term, so it takes no applications. A version
+/// an administrator publishes for a date then (a fixture, as above) runs the same queue on that date.
+async fn in_2013(app: TestApp) {
     let (s, v) = app.get(&format!("/api/v1/services/{SERVICE}?at=2013-03-04"), None).await;
     assert_eq!((s, v["version"].as_str()), (200, Some("mangistau-2012")), "{v}");
     let results: Vec<&str> = v["results"].as_array().unwrap().iter().map(|r| r["code"].as_str().unwrap()).collect();
@@ -334,8 +332,87 @@ async fn the_2012_version_in_force_in_2013_states_no_term_and_takes_no_applicati
     let form = json!({"iin": PARENTS[0], "represented": false});
     let body = json!({"service_key": SERVICE, "channel": "portal", "provider_id": PROVIDER, "form": form});
     let (s, p) = app.post("/api/v1/applications", Some(&app.applicant(PARENTS[0])), &body, None).await;
-    assert_eq!(s, 422, "{p}");
+    assert_eq!(s, 422, "the 2012 version states no service term: {p}");
+
+    let admin = app.token(Role::Admin, "admin-1", None);
+    let mut doc = version_in_force_today();
+    doc["version"] = json!("mangistau-2012-with-term");
+    doc["effective_from"] = json!("2013-03-01");
+    doc["effective_to"] = json!("2013-08-26");
+    let (s, p) = app.post(&format!("/api/v1/services/{SERVICE}/versions"), Some(&admin), &doc, None).await;
+    assert_eq!(s, 201, "{p}");
+    app.enrol(PROVIDER, "emp-1", Role::Employee).await;
+    // Born on 12 April 2011: under 7 in March 2013.
+    let kid = make_iin(NaiveDate::from_ymd_opt(2011, 4, 12).unwrap(), Sex::Female, 9).unwrap();
+    let form = json!({"iin": PARENTS[0], "represented": false, "child_iin": kid.as_str()});
+    let body = json!({"service_key": SERVICE, "channel": "portal", "provider_id": PROVIDER, "form": form});
+    let (s, a) = app.post("/api/v1/applications", Some(&app.applicant(PARENTS[0])), &body, None).await;
+    assert_eq!((s, a["passport_version"].as_str()), (201, Some("mangistau-2012-with-term")), "{a}");
+    let (s, a) = approve(&app, a["id"].as_str().unwrap()).await;
+    assert_eq!(s, 200, "{a}");
+    let e = entry_of(&app, PARENTS[0], "ru").await;
+    assert_eq!((e["queue"]["birth_year"].as_i64(), e["entry_number"].as_i64()), (Some(2011), Some(1)), "{e}");
+    assert_eq!(e["registered_at"], json!(Utc.with_ymd_and_hms(2013, 3, 4, 4, 0, 0).unwrap()));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_2013_sqlite() {
+    // Monday 4 March 2013, 10:00 Astana (UTC+6 then).
+    let at = Utc.with_ymd_and_hms(2013, 3, 4, 4, 0, 0).unwrap();
+    in_2013(TestApp::spawn_at(e2e::Backend::Sqlite, at).await.unwrap()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_2013_postgres() {
+    let at = Utc.with_ymd_and_hms(2013, 3, 4, 4, 0, 0).unwrap();
+    if let Some(app) = TestApp::spawn_at(e2e::Backend::Postgres, at).await {
+        in_2013(app).await;
+    }
+}
+
+e2e!(a_child_with_priority_comes_first_and_the_others_see_why, |app| {
+    set_up(&app).await;
+    let admin = app.token(Role::Admin, "admin-1", None);
+    let cat = json!({"rank": 1, "name": {"kk": "Мүгедек балалар", "ru": "Дети с инвалидностью", "en": "Children with disabilities"},
+        "source": "outside source (not in the seeds): order No 172 of 19.05.2020, the Rules, current wording"});
+    let res = app
+        .client
+        .put(app.url("/api/v1/preschool/priority-categories/disability"))
+        .bearer_auth(&admin)
+        .json(&cat)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let (_, list) = app.get("/api/v1/preschool/priority-categories", None).await;
+    assert_eq!(list["items"][0]["code"], "disability", "{list}");
+    for (i, parent) in PARENTS[..2].iter().enumerate() {
+        let id = file(&app, parent, &child(41 + i as u16)).await;
+        assert_eq!(approve(&app, &id).await.0, 200);
+        app.clock.advance(Duration::minutes(1));
+    }
+    let form =
+        json!({"iin": PARENTS[2], "represented": false, "child_iin": child(43), "priority_category": "disability"});
+    let body = json!({"service_key": SERVICE, "channel": "portal", "provider_id": PROVIDER, "form": form});
+    let (s, a) = app.post("/api/v1/applications", Some(&app.applicant(PARENTS[2])), &body, None).await;
+    assert_eq!(s, 201, "{a}");
+    assert_eq!(approve(&app, a["id"].as_str().unwrap()).await.0, 200);
+    let third = entry_of(&app, PARENTS[2], "en").await;
+    assert_eq!((third["entry_number"].as_i64(), third["position_at_issue"].as_i64()), (Some(3), Some(1)), "{third}");
+    let second = entry_of(&app, PARENTS[1], "en").await;
+    assert_eq!((second["position_at_issue"].as_i64(), second["position"].as_i64()), (Some(2), Some(3)), "{second}");
+    assert_eq!(second["moves"][0]["because"], "registered", "{second}");
+    assert!(second["moves"][0]["text"].as_str().unwrap().contains("priority"), "{second}");
+    // The next place goes to the child with priority.
+    app.clock.advance(Duration::minutes(1));
+    let kg = app.token(Role::Employee, "kg-emp", Some(PRESCHOOL));
+    let (s, r) = app.post("/api/v1/preschool/places", Some(&kg), &json!({"birth_year": 2023, "count": 1}), None).await;
+    assert_eq!((s, r["offers"][0]["entry_number"].as_i64()), (201, Some(3)), "{r}");
+    let second = entry_of(&app, PARENTS[1], "en").await;
+    let sum: i64 = second["moves"].as_array().unwrap().iter().map(|m| m["delta"].as_i64().unwrap()).sum();
+    assert_eq!(second["position_at_issue"].as_i64().unwrap() + sum, second["position"].as_i64().unwrap(), "{second}");
+    assert_eq!(second["position"], 2, "{second}");
+});
 
 /// PostgreSQL: twenty registrations in one queue at once take numbers and positions 1..20 without a
 /// duplicate or a gap; then five recordings of two places at once give ten referrals to the first ten
