@@ -445,7 +445,7 @@ pub struct Verification {
     pub valid: bool,
     pub document_id: Option<String>,
     /// The result kind: `approval_result`, `motivated_refusal`, `intake_refusal_receipt`,
-    /// `preliminary_refusal_notice`.
+    /// `preliminary_refusal_notice`, `queue_registration_slip`, `preschool_referral`.
     pub kind: Option<String>,
     pub registration_number: Option<String>,
     pub issued_at: Option<DateTime<Utc>>,

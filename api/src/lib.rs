@@ -14,6 +14,7 @@ pub mod idempotency;
 pub mod openapi;
 pub mod outbox;
 pub mod procedure;
+pub mod queue;
 pub mod routes;
 pub mod schema;
 pub mod state;

@@ -3,7 +3,7 @@
 //! store conflict into the API's 409, and storing a change with its signed document.
 
 use actix_web::{http::header, web, HttpRequest, HttpResponse};
-use domain::application::{decide, Actor, Application, Change, Command, Context, Official};
+use domain::application::{decide, Action, Actor, Application, Change, Command, Context, Official};
 use domain::catalog::Catalog;
 use domain::passport::Passport;
 use persistence::applications::Visibility;
@@ -154,8 +154,12 @@ pub async fn run_command(
                 .ok_or_else(|| ApiError::not_found("no such application"))?;
             check_version(&app, expected)?;
             let passport = passport_of(catalog, &app)?;
-            let cmd = with_facts(c, &app, cmd)?;
+            let cmd = with_facts(c, &app, passport, cmd)?;
             let change = decide(&app, cmd, &Context { passport, calendar, actor: &actor, now })?;
+            // The approval of a queue service places the child in the queue, in this transaction.
+            if domain::queue::is_queue_service(passport) && change.history.action == Action::Approve.code() {
+                return crate::queue::register_on_approval(c, &state.signer, calendar, change);
+            }
             store(c, &state.signer, change)
         })
     })
@@ -165,13 +169,18 @@ pub async fn run_command(
 }
 
 /// Fills in what a command needs to know from the store, beyond the application: for an assignment,
-/// whether the assignee is an active employee of the application's provider (its staff directory).
-fn with_facts(c: &mut DbConnection, app: &Application, cmd: Command) -> Result<Command, ApiError> {
+/// whether the assignee is an active employee of the application's provider (its staff directory); for
+/// the approval of a queue service, the result it issues (the registration slip).
+fn with_facts(c: &mut DbConnection, app: &Application, passport: &Passport, cmd: Command) -> Result<Command, ApiError> {
     Ok(match cmd {
         Command::Assign { assignee, .. } => {
             let on_staff =
                 persistence::staff::is_active_member(c, &app.provider_id, &assignee, &[Actor::Employee, Actor::Head])?;
             Command::Assign { assignee, on_staff }
+        }
+        Command::Approve { result_code, comment } if domain::queue::is_queue_service(passport) => {
+            let result = domain::queue::approval_result(result_code.as_deref())?;
+            Command::Approve { result_code: Some(result.to_string()), comment }
         }
         other => other,
     })

@@ -25,6 +25,7 @@ pub mod delivery;
 pub mod form;
 pub mod identity;
 pub mod passport;
+pub mod queue;
 pub mod registry;
 pub mod text;
 pub mod violation;

@@ -22,7 +22,8 @@ pub struct DocumentRow {
     pub kind: String,
     /// Attachments: the passport's document code the file answers.
     pub requirement_code: Option<String>,
-    /// Results: `approval_result`, `motivated_refusal`, `intake_refusal_receipt`, `preliminary_refusal_notice`.
+    /// Results: `approval_result`, `motivated_refusal`, `intake_refusal_receipt`, `preliminary_refusal_notice`,
+    /// `queue_registration_slip`, `preschool_referral`.
     pub result_kind: Option<String>,
     pub file_name: String,
     pub content_type: String,

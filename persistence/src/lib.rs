@@ -18,6 +18,7 @@ pub mod notifications;
 pub mod organizations;
 pub mod outbox;
 pub mod passports;
+pub mod queue;
 pub mod registries;
 pub mod schema;
 pub mod sequences;

@@ -304,6 +304,98 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    queues (id) {
+        id -> Varchar,
+        territory -> Varchar,
+        birth_year -> Integer,
+        next_number -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    queue_priority_categories (code) {
+        code -> Varchar,
+        priority_rank -> Integer,
+        name_kk -> Text,
+        name_ru -> Text,
+        name_en -> Text,
+        source -> Text,
+        updated_by -> Varchar,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    queue_referral_terms (id) {
+        id -> Varchar,
+        effective_from -> Date,
+        valid_days -> Integer,
+        source -> Text,
+        recorded_by -> Varchar,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    preschools (org_id) {
+        org_id -> Varchar,
+        territory -> Varchar,
+        recorded_by -> Varchar,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    queue_entries (id) {
+        id -> Varchar,
+        queue_id -> Varchar,
+        entry_number -> BigInt,
+        application_id -> Varchar,
+        applicant_iin -> Varchar,
+        child_iin -> Varchar,
+        category_code -> Nullable<Varchar>,
+        priority_rank -> Integer,
+        registered_at -> Timestamp,
+        registered_day -> BigInt,
+        state -> Varchar,
+        position_at_issue -> BigInt,
+        waiting_until -> Nullable<Timestamp>,
+        left_at -> Nullable<Timestamp>,
+        waited_days -> Nullable<BigInt>,
+        slip_document_id -> Nullable<Varchar>,
+        row_version -> BigInt,
+    }
+}
+
+diesel::table! {
+    preschool_places (id) {
+        id -> Varchar,
+        preschool_id -> Varchar,
+        queue_id -> Varchar,
+        state -> Varchar,
+        recorded_by -> Varchar,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    referrals (id) {
+        id -> Varchar,
+        place_id -> Varchar,
+        entry_id -> Varchar,
+        queue_id -> Varchar,
+        issued_at -> Timestamp,
+        valid_until -> Timestamp,
+        state -> Varchar,
+        closed_at -> Nullable<Timestamp>,
+        document_id -> Nullable<Varchar>,
+    }
+}
+
+diesel::joinable!(queue_entries -> queues (queue_id));
+diesel::joinable!(referrals -> queue_entries (entry_id));
 diesel::joinable!(staff_members -> organizations (org_id));
 diesel::joinable!(deliveries -> subscriptions (subscription_id));
 diesel::joinable!(deliveries -> events (event_id));
@@ -331,5 +423,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     stage_timings,
     subscriptions,
     deliveries,
-    delivery_attempts
+    delivery_attempts,
+    queues,
+    queue_priority_categories,
+    queue_referral_terms,
+    preschools,
+    queue_entries,
+    preschool_places,
+    referrals
 );

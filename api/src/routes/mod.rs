@@ -12,6 +12,7 @@ pub mod health;
 pub mod monitoring;
 pub mod notifications;
 pub mod organizations;
+pub mod preschool;
 pub mod registries;
 pub mod services;
 pub mod staff;
@@ -88,7 +89,18 @@ pub fn register(cfg: &mut ServiceConfig) {
             .service(subscriptions::list_deliveries)
             .service(subscriptions::replay_delivery)
             .service(access_log::mine)
-            .service(access_log::list),
+            .service(access_log::list)
+            .service(preschool::list_categories)
+            .service(preschool::put_category)
+            .service(preschool::add_referral_term)
+            .service(preschool::put_preschool)
+            .service(preschool::record_places)
+            .service(preschool::expire_referrals)
+            .service(preschool::list_entries)
+            .service(preschool::decline)
+            .service(preschool::withdraw)
+            .service(preschool::enrol)
+            .service(preschool::queue_monitoring),
     );
 }
 

@@ -25,7 +25,8 @@ pub struct DocumentView {
     /// Attachments: the passport's document code the file answers.
     #[schema(example = "identity_document")]
     pub requirement_code: Option<String>,
-    /// Results: `approval_result`, `motivated_refusal`, `intake_refusal_receipt`, `preliminary_refusal_notice`.
+    /// Results: `approval_result`, `motivated_refusal`, `intake_refusal_receipt`, `preliminary_refusal_notice`,
+    /// `queue_registration_slip`, `preschool_referral`.
     pub result_kind: Option<String>,
     #[schema(example = "passport.pdf")]
     pub file_name: String,

@@ -208,14 +208,21 @@ pub enum DocumentKind {
     IntakeRefusalReceipt,
     /// The notice of a preliminary refusal with the hearing's time and place.
     PreliminaryRefusalNotice,
+    /// The notification that the child is in the queue (registration slip, талон): queue, number,
+    /// date, position at issue.
+    QueueRegistrationSlip,
+    /// The referral (жолдама) to a preschool organisation, with its validity.
+    PreschoolReferral,
 }
 
 impl DocumentKind {
-    pub const ALL: [DocumentKind; 4] = [
+    pub const ALL: [DocumentKind; 6] = [
         DocumentKind::ApprovalResult,
         DocumentKind::MotivatedRefusal,
         DocumentKind::IntakeRefusalReceipt,
         DocumentKind::PreliminaryRefusalNotice,
+        DocumentKind::QueueRegistrationSlip,
+        DocumentKind::PreschoolReferral,
     ];
 
     pub fn code(self) -> &'static str {
@@ -224,6 +231,8 @@ impl DocumentKind {
             DocumentKind::MotivatedRefusal => "motivated_refusal",
             DocumentKind::IntakeRefusalReceipt => "intake_refusal_receipt",
             DocumentKind::PreliminaryRefusalNotice => "preliminary_refusal_notice",
+            DocumentKind::QueueRegistrationSlip => "queue_registration_slip",
+            DocumentKind::PreschoolReferral => "preschool_referral",
         }
     }
 
@@ -253,6 +262,16 @@ impl DocumentKind {
                 "Бас тарту туралы алдын ала шешім және тыңдау туралы хабарлама",
                 "Уведомление о предварительном решении об отказе и о заслушивании",
                 "Notice of a preliminary refusal and of the hearing",
+            ),
+            DocumentKind::QueueRegistrationSlip => Text::new(
+                "Баланы кезекке қою туралы хабарлама (талон)",
+                "Уведомление о постановке в очередь (талон)",
+                "Notification of placement in the queue (registration slip)",
+            ),
+            DocumentKind::PreschoolReferral => Text::new(
+                "Мектепке дейінгі ұйымға жолдама",
+                "Направление в дошкольную организацию",
+                "Referral to a preschool organisation",
             ),
         }
     }

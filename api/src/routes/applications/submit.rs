@@ -147,6 +147,9 @@ pub async fn submit_application(
                 };
                 let provider = persistence::organizations::find(c, &filing.provider_id)?;
                 submission::check_provider(provider.as_ref().map(|o| o.kind.as_str()))?;
+                if domain::queue::is_queue_service(checked.passport) {
+                    crate::queue::check_intake(c, &filing.provider_id, &filing.form, today)?;
+                }
                 let seq = persistence::sequences::next_registration(c, today.year())?;
                 let ids = NewIds {
                     id: uuid::Uuid::now_v7().to_string(),
