@@ -218,6 +218,23 @@ fn with_year_replaces_a_years_transfers() {
     assert!(!extended.is_working_day(date(2028, 5, 5)));
 }
 
+/// The working-day index answers as the day itself does, on every day from 2011 to 2031 (data years,
+/// and years around them that only the rules cover), for the shipped calendar and one with a year
+/// added after a gap (2030, leaving 2028-2029 to the rules).
+#[test]
+fn the_working_day_index_agrees_with_each_day() {
+    let y2030: YearData = serde_yaml::from_str("year: 2030\nkurban_ait: {date: 2030-04-13}\n").unwrap();
+    let gap = cal().with_year(y2030).unwrap();
+    for c in [cal(), &gap] {
+        let mut d = date(2011, 1, 1);
+        while d < date(2032, 1, 1) {
+            assert_eq!(c.is_working_day(d), c.day(d).working, "{d}");
+            d = d.succ_opt().unwrap();
+        }
+    }
+    assert_eq!(gap.coverage(2029), Coverage::RulesOnly);
+}
+
 #[test]
 fn with_year_rejects_impossible_transfers() {
     let on_holiday = year_2026_with("  - {day_off: 2026-05-07, working_day: 2026-05-16, decree: test-order}\n");
