@@ -219,7 +219,7 @@ pub struct PreschoolView {
         (status = 200, description = "Recorded", body = PreschoolView),
         (status = 403, description = "Not an administrator", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such organisation", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "`territory` is not a provider (`errors[].rule`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`territory` is not an organisation of kind `provider` (`errors[].rule` `not_a_provider`)", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])),
 )]

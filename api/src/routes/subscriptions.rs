@@ -285,8 +285,8 @@ fn check_filter(f: &FilterInput, catalog: &domain::catalog::Catalog) -> Vec<Fiel
         (status = 201, description = "The subscription, with its secret (shown only now)", body = SubscriptionView),
         (status = 403, description = "Not an administrator, or a service account without `subscriptions:manage` or \
 without `events:read` for a filtered service (the scope is named)", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid input, each field and rule named: `callback_url` (`url`, `no_credentials`), \
-`nats_subject` (`subject`, `nats_not_configured`), `filter.*` (`format`, `unknown_service`), `secret` (`format`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid input, each field and rule named: `callback_url` (`one_of`: exactly one of it and \
+`nats_subject`; `url`, `no_credentials`), `nats_subject` (`subject`, `nats_not_configured`), `filter.*` (`format`, `unknown_service`), `secret` (`format`)", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])),
 )]
