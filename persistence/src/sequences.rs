@@ -76,6 +76,24 @@ fn create_registration_sequence(conn: &mut DbConnection, year: i32) -> Result<()
     if let Err(e) = created {
         tracing::debug!(error = %e, sequence = %seq, "sequence created concurrently");
     }
+    // An existing sequence never hands out a number the counters row says was given (numbers loaded or
+    // imported with their counter while it existed): its next value is raised past the counter.
+    if given.is_some_and(|g| g > 0) {
+        let g = given.unwrap_or(0);
+        savepoint(conn, |c| {
+            diesel::sql_query(format!(
+                "SELECT setval('{seq}', {g}) FROM {seq} \
+                 WHERE (CASE WHEN is_called THEN last_value + 1 ELSE last_value END) <= {g}"
+            ))
+            .execute(c)
+            .map_err(StoreError::from)
+        })
+        .map(|_| ())
+        .or_else(|e| {
+            tracing::warn!(error = %e, sequence = %seq, "cannot raise the sequence past its counter");
+            Ok::<(), StoreError>(())
+        })?;
+    }
     Ok(())
 }
 

@@ -244,3 +244,27 @@ e2e!(each_year_numbers_from_one_also_a_year_not_prepared_at_start, |app| {
         assert_eq!((a["registration_number"].as_str(), b["registration_number"].as_str()), (Some(first), Some(second)));
     }
 });
+
+// Numbers loaded or imported with their counter (`counters`, `registration:<year>`) are never handed
+// out again: a restarted server raises its sequence past the counter.
+e2e!(a_restart_numbers_after_the_counter_of_loaded_applications, |app| {
+    use diesel::RunQueryDsl;
+    let t = app.applicant(APPLICANT);
+    let a = submit(&app, &t, &body("portal"), None).await;
+    assert_eq!(a["registration_number"], "2026-000001");
+    app.database()
+        .write(|c| {
+            diesel::sql_query("UPDATE counters SET value = 41 WHERE name = 'registration:2026'").execute(c)?;
+            diesel::sql_query(
+                "INSERT INTO counters (name, value) SELECT 'registration:2026', 41 \
+                 WHERE NOT EXISTS (SELECT 1 FROM counters WHERE name = 'registration:2026')",
+            )
+            .execute(c)?;
+            Ok(())
+        })
+        .unwrap();
+    let restarted = app.restarted();
+    let t = restarted.applicant(APPLICANT);
+    let b = submit(&restarted, &t, &body("portal"), None).await;
+    assert_eq!(b["registration_number"], "2026-000042", "{b}");
+});
