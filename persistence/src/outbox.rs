@@ -257,6 +257,14 @@ pub fn claim(
         .load(conn)?;
     let mut out = Vec::with_capacity(rows.len());
     for (delivery, event, subscription) in rows {
+        // A filing that read the subscription just before its deletion committed left a pending
+        // delivery behind: the owner deleted it, so it is cancelled, not sent.
+        if subscription.deleted_at.is_some() {
+            diesel::update(deliveries::table.filter(deliveries::id.eq(&delivery.id)))
+                .set((deliveries::state.eq(state::CANCELLED), deliveries::claimed_until.eq(None::<NaiveDateTime>)))
+                .execute(conn)?;
+            continue;
+        }
         let service_key = match &event.service_key {
             Some(k) => Some(k.clone()),
             None => crate::schema::applications::table

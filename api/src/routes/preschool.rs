@@ -336,8 +336,10 @@ pub async fn record_places(
     let b = body.0;
     let now = state.clock.now();
     let result = web::block(move || {
-        let cal = state.calendar();
         state.db.write_with(|c| {
+            // First, before any queue row is locked: the calendar a referral's validity counts on.
+            let law = state.law_for_write(c)?;
+            let cal = &law.calendar;
             let org = who.org().to_string();
             let territory = store::preschool_territory(c, &org)?
                 .ok_or_else(|| ApiError::Forbidden(format!("`{org}` is not recorded as a preschool organisation")))?;
@@ -382,8 +384,10 @@ pub async fn expire_referrals(state: web::Data<AppState>, who: Principal) -> Res
     who.require(&[Role::Employee, Role::Head, Role::Admin])?;
     let now = state.clock.now();
     let (expired, offers) = web::block(move || {
-        let cal = state.calendar();
-        state.db.write_with(|c| crate::queue::expire_lapsed(c, &state.signer, &cal, None, now))
+        state.db.write_with(|c| {
+            let law = state.law_for_write(c)?;
+            crate::queue::expire_lapsed(c, &state.signer, &law.calendar, None, now)
+        })
     })
     .await??;
     Ok(HttpResponse::Ok().json(ExpiryResult {
@@ -631,8 +635,10 @@ async fn leave(
     let lang = request_lang(&req, None)?;
     let now = state.clock.now();
     let result = web::block(move || {
-        let cal = state.calendar();
         state.db.write_with(|c| {
+            // First, before any queue row is locked: the calendar a referral's validity counts on.
+            let law = state.law_for_write(c)?;
+            let cal = &law.calendar;
             let entry = store::find_entry(c, &id)?
                 .filter(|e| e.applicant_iin == who.sub)
                 .ok_or_else(|| ApiError::not_found("no such queue entry"))?;
@@ -723,8 +729,10 @@ pub async fn enrol(
     let now = state.clock.now();
     let id = id.into_inner();
     let e = web::block(move || {
-        let cal = state.calendar();
-        state.db.write_with(|c| crate::queue::enrol(c, &cal, &id, &official(&who), who.org(), now))
+        state.db.write_with(|c| {
+            let law = state.law_for_write(c)?;
+            crate::queue::enrol(c, &law.calendar, &id, &official(&who), who.org(), now)
+        })
     })
     .await??;
     Ok(HttpResponse::Ok().json(EnrolResult { queue_entry_id: e.id, state: e.state.code().into(), version: e.version }))
