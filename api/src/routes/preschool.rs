@@ -345,11 +345,11 @@ pub async fn record_places(
                 .ok_or_else(|| ApiError::Forbidden(format!("`{org}` is not recorded as a preschool organisation")))?;
             let key = domain::queue::QueueKey { territory, birth_year: b.birth_year };
             let queue_id = store::lock_queue(c, &key, now)?;
-            let (expired, mut offers) = crate::queue::expire_lapsed(c, &state.signer, &cal, Some(&queue_id), now)?;
+            let (expired, mut offers) = crate::queue::expire_lapsed(c, &state.signer, cal, Some(&queue_id), now)?;
             let places = (0..b.count)
                 .map(|_| store::insert_place(c, &org, &queue_id, &who.sub, now))
                 .collect::<Result<Vec<_>, _>>()?;
-            offers.extend(crate::queue::offer_free_places(c, &state.signer, &cal, &queue_id, now)?);
+            offers.extend(crate::queue::offer_free_places(c, &state.signer, cal, &queue_id, now)?);
             Ok::<_, ApiError>(PlacesResult {
                 places,
                 expired: expired.into_iter().map(|e| e.id).collect(),
@@ -643,7 +643,7 @@ async fn leave(
                 .filter(|e| e.applicant_iin == who.sub)
                 .ok_or_else(|| ApiError::not_found("no such queue entry"))?;
             let mv = if is_decline { Move::Decline { reason } } else { Move::Withdraw { reason } };
-            let (moved, offers) = crate::queue::leave(c, &state.signer, &cal, &entry, mv, &official(&who), now)?;
+            let (moved, offers) = crate::queue::leave(c, &state.signer, cal, &entry, mv, &official(&who), now)?;
             Ok::<_, ApiError>(MoveResult {
                 entry: entry_view(c, moved, lang)?,
                 offers: offers.into_iter().map(OfferView::from).collect(),
