@@ -397,10 +397,10 @@ if [ "$CRITERION" = 1 ]; then
             || { tail -n 20 "$WORK/criterion.out" >&2; die "the deadline benchmark failed"; }
     else
         log "criterion: deadline benchmarks"
-        rm -rf "$TARGET_DIR/criterion/due" "$TARGET_DIR/criterion/due_for" "$TARGET_DIR/criterion/due_at_filing"
+        rm -rf "$TARGET_DIR/criterion/due" "$TARGET_DIR/criterion/due_for" "$TARGET_DIR/criterion/due_moment_for" "$TARGET_DIR/criterion/due_at_filing"
         (cd "$REPO" && cargo bench -q -p domain --bench deadline -- --warm-up-time 1 --measurement-time 4 --noplot) \
             > "$WORK/criterion.out" 2>&1 || { tail -n 20 "$WORK/criterion.out" >&2; die "the deadline benchmark failed"; }
-        for f in "$TARGET_DIR"/criterion/{due,due_for,due_at_filing}/*/new/estimates.json; do
+        for f in "$TARGET_DIR"/criterion/{due,due_for,due_moment_for,due_at_filing}/*/new/estimates.json; do
             [ -f "$f" ] || continue
             id="$(jq -r '.full_id' "$(dirname "$f")/benchmark.json")"
             ns="$(jq '.mean.point_estimate' "$f")"
