@@ -112,17 +112,11 @@ impl AppState {
             return Ok(served);
         }
         let law = self.load_law(conn)?;
-        let fresh = Arc::new(InForce {
-            generation: law.generation,
-            catalog: Arc::new(law.catalog.clone()),
-            calendar: Arc::new(law.calendar.clone()),
-        });
-        self.install(law);
-        Ok(fresh)
+        Ok(self.install(law))
     }
 
-    /// Serves `law` from now on, unless a newer generation is already served.
-    pub fn install(&self, law: Law) {
+    /// Serves `law` from now on, unless a newer generation is already served; returns what is served.
+    pub fn install(&self, law: Law) -> Arc<InForce> {
         let mut current = self.law.write().unwrap_or_else(|p| p.into_inner());
         if law.generation >= current.generation {
             *current = Arc::new(InForce {
@@ -131,6 +125,7 @@ impl AppState {
                 calendar: Arc::new(law.calendar),
             });
         }
+        current.clone()
     }
 
     /// Reloads the law's data when the database's generation moved past the one served (blocking).

@@ -19,9 +19,11 @@
 use std::hint::black_box;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use criterion::measurement::WallTime;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use domain::application::timing;
 use domain::calendar::BusinessCalendar;
+use domain::calendar::Schedule;
 use domain::catalog::Catalog;
 use domain::deadline;
 use domain::passport::{Channel, Passport, Stage, Term, TermUnit};
@@ -83,18 +85,24 @@ fn bench_due(c: &mut Criterion) {
     g.finish();
 }
 
-fn bench_due_for(c: &mut Criterion) {
+/// The passports, channels and service terms `due_for` and `due_moment_for` are measured on.
+const CASES: [(&str, Channel); 4] = [
+    ("free_school_meals", Channel::Portal),
+    ("free_school_meals", Channel::ProviderOffice),
+    ("free_school_transport", Channel::StateCorporation),
+    ("adoption_agency_accreditation", Channel::Portal),
+];
+
+type DueFor = fn(&BusinessCalendar, &Schedule, DateTime<Utc>, &Term) -> deadline::Deadline;
+
+/// One benchmark per case of [`CASES`] in `group`, each computing `due` over the filing moments.
+fn bench_cases<'c>(c: &'c mut Criterion, group: &str, due: DueFor) -> criterion::BenchmarkGroup<'c, WallTime> {
     let cal = BusinessCalendar::kazakhstan();
     let catalog = Catalog::builtin();
     let at = moments();
-    let mut g = c.benchmark_group("due_for");
+    let mut g = c.benchmark_group(group);
     g.throughput(Throughput::Elements(MOMENTS as u64));
-    for (key, channel) in [
-        ("free_school_meals", Channel::Portal),
-        ("free_school_meals", Channel::ProviderOffice),
-        ("free_school_transport", Channel::StateCorporation),
-        ("adoption_agency_accreditation", Channel::Portal),
-    ] {
+    for (key, channel) in CASES {
         let p = passport(catalog, key);
         let term = service_term(p, channel);
         let schedule = p.schedule(channel, cal);
@@ -102,12 +110,16 @@ fn bench_due_for(c: &mut Criterion) {
         g.bench_function(BenchmarkId::from_parameter(id), |b| {
             b.iter(|| {
                 for &t in &at {
-                    black_box(deadline::due_for(cal, &schedule, black_box(t), term));
+                    black_box(due(cal, &schedule, black_box(t), term));
                 }
             })
         });
     }
-    g.finish();
+    g
+}
+
+fn bench_due_for(c: &mut Criterion) {
+    bench_cases(c, "due_for", deadline::due_for).finish();
 }
 
 /// The same cases as `due_for`, without the explanation (`deadline::due_moment_for`): what filing and a
@@ -115,28 +127,8 @@ fn bench_due_for(c: &mut Criterion) {
 /// and the history show.
 fn bench_due_moment_for(c: &mut Criterion) {
     let cal = BusinessCalendar::kazakhstan();
-    let catalog = Catalog::builtin();
     let at = moments();
-    let mut g = c.benchmark_group("due_moment_for");
-    g.throughput(Throughput::Elements(MOMENTS as u64));
-    for (key, channel) in [
-        ("free_school_meals", Channel::Portal),
-        ("free_school_meals", Channel::ProviderOffice),
-        ("free_school_transport", Channel::StateCorporation),
-        ("adoption_agency_accreditation", Channel::Portal),
-    ] {
-        let p = passport(catalog, key);
-        let term = service_term(p, channel);
-        let schedule = p.schedule(channel, cal);
-        let id = format!("{key}/{}/{}_{}", channel.code(), term.value, term.unit.code());
-        g.bench_function(BenchmarkId::from_parameter(id), |b| {
-            b.iter(|| {
-                for &t in &at {
-                    black_box(deadline::due_moment_for(cal, &schedule, black_box(t), term));
-                }
-            })
-        });
-    }
+    let mut g = bench_cases(c, "due_moment_for", deadline::due_moment_for);
     for (name, value, unit) in
         [("working_days_30", 30, TermUnit::WorkingDays), ("calendar_days_30", 30, TermUnit::CalendarDays)]
     {

@@ -78,21 +78,18 @@ fn create_registration_sequence(conn: &mut DbConnection, year: i32) -> Result<()
     }
     // An existing sequence never hands out a number the counters row says was given (numbers loaded or
     // imported with their counter while it existed): its next value is raised past the counter.
-    if given.is_some_and(|g| g > 0) {
-        let g = given.unwrap_or(0);
-        savepoint(conn, |c| {
+    if let Some(g) = given.filter(|g| *g > 0) {
+        let raised = savepoint(conn, |c| {
             diesel::sql_query(format!(
                 "SELECT setval('{seq}', {g}) FROM {seq} \
                  WHERE (CASE WHEN is_called THEN last_value + 1 ELSE last_value END) <= {g}"
             ))
             .execute(c)
             .map_err(StoreError::from)
-        })
-        .map(|_| ())
-        .or_else(|e| {
+        });
+        if let Err(e) = raised {
             tracing::warn!(error = %e, sequence = %seq, "cannot raise the sequence past its counter");
-            Ok::<(), StoreError>(())
-        })?;
+        }
     }
     Ok(())
 }
