@@ -81,6 +81,10 @@ CREATE OR REPLACE FUNCTION pg_temp.add_weekdays(d0 date, n int) RETURNS date LAN
 CREATE OR REPLACE FUNCTION pg_temp.offs(t timestamp) RETURNS interval LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE WHEN t < timestamp '2024-02-29 18:00' THEN interval '6 hours' ELSE interval '5 hours' END $$;
 
+-- Weekdays before d (from Monday 2001-01-01): weekdays in (a, b] = weekdays_before(b + 1) - weekdays_before(a + 1).
+CREATE OR REPLACE FUNCTION pg_temp.weekdays_before(d date) RETURNS bigint LANGUAGE sql IMMUTABLE AS $$
+    SELECT 5 * ((d - date '2001-01-01') / 7) + least((d - date '2001-01-01') % 7, 5) $$;
+
 CREATE OR REPLACE FUNCTION pg_temp.rfc3339(t timestamp) RETURNS text LANGUAGE sql IMMUTABLE AS $$
     SELECT to_char(t, 'YYYY-MM-DD"T"HH24:MI:SS"Z"') $$;
 
@@ -362,6 +366,43 @@ SELECT x.at, 'application.' || x.action, x.id, x.provider_id, x.applicant_iin,
        jsonb_build_object('registration_number', x.registration_number, 'status', x.to_status, 'version', x.seq)::text
 FROM (SELECT s.seq, s.action, s.to_status, s.at, a.id, a.provider_id, a.applicant_iin, a.registration_number
       FROM steps s JOIN actor a ON a.i = s.i ORDER BY s.at, s.i, s.seq OFFSET 0) x;
+
+-- The measured stages each application passed through (timing.rs MEASURED_STAGES), as the server
+-- records them when a move ends one: minutes elapsed, working days after the start day up to the end day.
+INSERT INTO stage_timings (application_id, provider_id, service_key, submitted_at, stage, started_at, ended_at, minutes, working_days)
+SELECT ap.id, ap.provider_id, ap.service_key, ap.submitted_at, m.stage, s1.at, s2.at,
+       floor(extract(epoch FROM (s2.at - s1.at)) / 60)::bigint,
+       pg_temp.weekdays_before((s2.at + pg_temp.offs(s2.at))::date + 1) - pg_temp.weekdays_before((s1.at + pg_temp.offs(s1.at))::date + 1)
+FROM steps s1
+JOIN steps s2 ON s2.i = s1.i AND s2.seq = s1.seq + 1
+JOIN (VALUES ('submitted', 'accepted', 'submit_to_accept'), ('submitted', 'refused_at_intake', 'submit_to_accept'),
+             ('accepted', 'in_progress', 'accept_to_assign'), ('in_progress', 'approved', 'assign_to_decision'),
+             ('in_progress', 'preliminary_refusal', 'assign_to_decision'), ('in_progress', 'refused', 'assign_to_decision'),
+             ('preliminary_refusal', 'hearing_held', 'preliminary_refusal_to_hearing'),
+             ('hearing_held', 'approved', 'hearing_to_final'), ('hearing_held', 'refused', 'hearing_to_final')) m (from_status, to_status, stage)
+  ON m.from_status = s1.to_status AND m.to_status = s2.to_status
+JOIN actor a ON a.i = s1.i
+JOIN applications ap ON ap.id = a.id;
+
+-- The monitoring counts the server's triggers keep (migration monitoring_counts; triggers do not
+-- fire in the replica role): this chunk's applications and stages, added to the earlier chunks'.
+INSERT INTO monitoring_counts
+SELECT ap.provider_id, to_char(ap.submitted_at, 'YYYY-MM'), ap.service_key, ap.passport_version, ap.channel, coalesce(ap.subtype, ''),
+       ap.status, count(*), sum(CASE WHEN ap.decided_on_time THEN 1 ELSE 0 END), coalesce(sum(ap.working_days_to_decision), 0),
+       coalesce(sum(ap.term_working_days), 0)
+FROM actor a JOIN applications ap ON ap.id = a.id GROUP BY 1, 2, 3, 4, 5, 6, 7
+ON CONFLICT (provider_id, filed_month, service_key, passport_version, channel, subtype, status) DO UPDATE SET
+    applications = monitoring_counts.applications + excluded.applications,
+    decided_on_time = monitoring_counts.decided_on_time + excluded.decided_on_time,
+    working_days_to_decision = monitoring_counts.working_days_to_decision + excluded.working_days_to_decision,
+    term_working_days = monitoring_counts.term_working_days + excluded.term_working_days;
+INSERT INTO stage_counts
+SELECT t.provider_id, to_char(t.submitted_at, 'YYYY-MM'), t.service_key, t.stage, count(*), sum(t.working_days), sum(t.minutes)
+FROM actor a JOIN stage_timings t ON t.application_id = a.id GROUP BY 1, 2, 3, 4
+ON CONFLICT (provider_id, filed_month, service_key, stage) DO UPDATE SET
+    samples = stage_counts.samples + excluded.samples,
+    working_days = stage_counts.working_days + excluded.working_days,
+    minutes = stage_counts.minutes + excluded.minutes;
 
 -- The server draws the next registration number from these counters: continue after the generated ones.
 INSERT INTO counters (name, value)

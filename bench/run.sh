@@ -3,7 +3,7 @@
 #
 #   bash bench/run.sh [--rows N] [--duration S] [--clients C] [--threads T] [--span-days D]
 #                     [--smoke] [--no-build] [--no-criterion] [--keep] [--keep-db] [--out FILE]
-#                     [--env NAME=VALUE ...]
+#                     [--env NAME=VALUE ...] [--reuse-db NAME]
 #
 # Builds the api in release, creates a throwaway PostgreSQL database, starts the server on a free port
 # with a pinned configuration, loads N applications with history (bench/generate.sql), then measures,
@@ -27,6 +27,7 @@ CRITERION=1
 KEEP=0
 KEEP_DB=0
 OUT=
+REUSE_DB=
 SERVER_ENV=()
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -40,6 +41,7 @@ while [ $# -gt 0 ]; do
         --no-criterion) CRITERION=0; shift ;;
         --keep) KEEP=1; shift ;;
         --keep-db) KEEP_DB=1; shift ;;
+        --reuse-db) REUSE_DB="$2"; KEEP_DB=1; shift 2 ;;
         --env) SERVER_ENV+=("$2"); shift 2 ;;
         --out) OUT="$2"; shift 2 ;;
         -h | --help) sed -n '2,16p' "$0"; exit 0 ;;
@@ -127,7 +129,14 @@ fi
 [ -x "$BIN" ] || die "no binary at $BIN (build it, or drop --no-build)"
 
 # --- database and server ---------------------------------------------------------------------------
-psql -q -d postgres -c "CREATE DATABASE \"$DB\"" > /dev/null || die "cannot create database $DB on $PGHOST:$PGPORT"
+if [ -n "$REUSE_DB" ]; then
+    # A database an earlier run kept (--keep-db): measure again without loading (the server's
+    # migrations bring its schema up to date).
+    DB="$REUSE_DB"
+    psql -q -d "$DB" -c "SELECT 1" > /dev/null || die "cannot open database $DB on $PGHOST:$PGPORT"
+else
+    psql -q -d postgres -c "CREATE DATABASE \"$DB\"" > /dev/null || die "cannot create database $DB on $PGHOST:$PGPORT"
+fi
 DATABASE_URL="postgres://$PGUSER@$PGHOST:$PGPORT/$DB"
 log "database $DB"
 
@@ -172,6 +181,7 @@ log "starting the server on port $PORT (its migrations create the schema)"
 start_server
 
 # --- data ------------------------------------------------------------------------------------------
+if [ -z "$REUSE_DB" ]; then
 log "reading the catalog from the server"
 curl -sf "$BASE/api/v1/services" > "$WORK/services.json"
 : > "$WORK/services.tsv"
@@ -230,6 +240,7 @@ LOAD_SECS=$(($(date +%s) - t0))
 psql -q -At -d "$DB" -c "SELECT 'loaded in ${LOAD_SECS}s: ' || (SELECT count(*) FROM applications) || ' applications, '
     || (SELECT count(*) FROM application_history) || ' history entries, ' || (SELECT count(*) FROM events) || ' events; database '
     || pg_size_pretty(pg_database_size(current_database()))" | while read -r l; do log "$l"; done
+fi
 
 # A fresh server over the loaded and analysed data (its RSS is measured from here on).
 stop_server
@@ -280,6 +291,8 @@ check_status 200 "GET /api/v1/applications?limit=20" "$BASE/api/v1/applications?
 # scans), so that the ceiling is an indexed aggregate over the same rows while the server's own tables
 # keep exactly the schema of the migrations.
 psql -q -d "$DB" <<'SQL'
+DROP TABLE IF EXISTS bench_insert;
+DROP TABLE IF EXISTS bench_agg;
 CREATE TABLE bench_insert (LIKE applications INCLUDING DEFAULTS);
 CREATE TABLE bench_agg AS SELECT provider_id, status, due_at, stage_due_at FROM applications;
 CREATE INDEX ON bench_agg (provider_id, status, due_at, stage_due_at);

@@ -104,6 +104,7 @@ pub fn start(settings: &Settings, listener: TcpListener, clock: Arc<dyn Clock>) 
     ));
     // Changes made through other instances take effect here within a poll interval.
     AppState::watch_law(std::sync::Arc::downgrade(&state.clone().into_inner()));
+    AppState::fold_monitoring_counts(std::sync::Arc::downgrade(&state.clone().into_inner()));
     let delivery = &settings.delivery;
     let outbox = if delivery.enabled {
         let host = match settings.bind.ip() {

@@ -19,6 +19,14 @@ use crate::auth::Authenticator;
 /// How often an instance asks the database whether the law's data changed.
 pub const LAW_POLL_INTERVAL: Duration = Duration::from_millis(400);
 
+/// How often an instance folds the pending monitoring count changes into the totals
+/// (`persistence::monitoring::fold`). Readers sum both, so this bounds only how many changes a read
+/// adds up, never what it sees.
+pub const MONITORING_FOLD_INTERVAL: Duration = Duration::from_secs(1);
+
+/// The most count changes of each kind one fold takes (one transaction).
+const MONITORING_FOLD_BATCH: i64 = 20_000;
+
 /// The law's data an instance serves, as one consistent snapshot.
 pub struct InForce {
     pub generation: i64,
@@ -152,6 +160,29 @@ impl AppState {
         });
         if let Err(e) = spawned {
             tracing::error!(error = %e, "cannot watch the law's data: changes through other instances wait for a restart");
+        }
+    }
+
+    /// Folds the monitoring counts on a thread of its own, for as long as the state lives. Every
+    /// instance runs one; they take turns through the database.
+    pub fn fold_monitoring_counts(state: Weak<AppState>) {
+        let spawned = std::thread::Builder::new().name("monitoring-fold".into()).spawn(move || loop {
+            std::thread::sleep(MONITORING_FOLD_INTERVAL);
+            let Some(state) = state.upgrade() else { return };
+            // A full batch means more are waiting: go on at once.
+            loop {
+                match state.db.write(|c| persistence::monitoring::fold(c, MONITORING_FOLD_BATCH)) {
+                    Ok(n) if n >= MONITORING_FOLD_BATCH as usize => continue,
+                    Ok(_) => break,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not fold the monitoring counts");
+                        break;
+                    }
+                }
+            }
+        });
+        if let Err(e) = spawned {
+            tracing::error!(error = %e, "cannot fold the monitoring counts: the view reads ever more pending changes");
         }
     }
 }

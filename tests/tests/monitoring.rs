@@ -161,3 +161,96 @@ e2e!(overdue_and_at_risk_per_provider, |app| {
     let (_, other) = app.get("/api/v1/monitoring/applications", Some(&almaty_head)).await;
     assert_eq!(other["complaints"], json!([]));
 });
+
+/// Every scope the view reads, for the caller kinds the counts serve.
+fn scopes() -> Vec<(persistence::applications::Visibility, persistence::monitoring::Scope)> {
+    use persistence::applications::Visibility;
+    use persistence::monitoring::Scope;
+    // Local midnights in Astana (UTC+5) are 19:00 UTC the day before.
+    let midnight = |m: u32, d: u32| Utc.with_ymd_and_hms(2026, m, d, 0, 0, 0).unwrap() - chrono::Duration::hours(5);
+    let periods = [
+        (None, None),
+        (Some(midnight(11, 1)), None),
+        (None, Some(midnight(11, 1))),
+        (Some(midnight(10, 1)), Some(midnight(12, 31))),
+        (Some(midnight(10, 20)), Some(midnight(11, 24))),
+        (Some(midnight(11, 23)), Some(midnight(11, 24))),
+    ];
+    let mut out = Vec::new();
+    for who in [Visibility::All, Visibility::Provider("astana-education".into())] {
+        for (filed_from, filed_before) in periods {
+            for service_key in [None, Some("free_school_meals".to_string()), Some("camp_referral".to_string())] {
+                out.push((who.clone(), Scope { provider_id: None, service_key, filed_from, filed_before }));
+            }
+        }
+        out.push((who.clone(), Scope { provider_id: Some("almaty-education".into()), ..Scope::default() }));
+    }
+    out
+}
+
+/// The view's figures read through the counts (whole months) equal the aggregates over the rows,
+/// whatever the scope and however much of the changes is folded.
+fn assert_counts_equal_rows(app: &TestApp, when: &str) -> i64 {
+    use persistence::monitoring as figures;
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    let mut filed = 0;
+    app.database()
+        .read(|c| {
+            for (who, scope) in scopes() {
+                let counted = sorted(figures::groups(c, &who, &scope)?.iter().map(|g| format!("{g:?}")).collect());
+                let rows = sorted(figures::groups_of_rows(c, &who, &scope)?.iter().map(|g| format!("{g:?}")).collect());
+                assert_eq!(counted, rows, "{when}: groups of {who:?} {scope:?}");
+                let counted = sorted(figures::stages(c, &who, &scope)?.iter().map(|s| format!("{s:?}")).collect());
+                let rows = sorted(figures::stages_of_rows(c, &who, &scope)?.iter().map(|s| format!("{s:?}")).collect());
+                assert_eq!(counted, rows, "{when}: stages of {who:?} {scope:?}");
+            }
+            let all = persistence::monitoring::Scope::default();
+            filed =
+                figures::groups(c, &persistence::applications::Visibility::All, &all)?.iter().map(|g| g.count).sum();
+            Ok(())
+        })
+        .unwrap();
+    filed
+}
+
+e2e!(monitoring_counts_equal_the_rows_before_and_after_folding, |app| {
+    let head = app.token(Role::Head, "head-1", Some("astana-education"));
+    let emp = app.token(Role::Employee, "emp-1", Some("astana-education"));
+    app.enrol("astana-education", "emp-1", Role::Employee).await;
+    let fold = |limit: i64| app.database().write(|c| persistence::monitoring::fold(c, limit)).unwrap();
+
+    // Saturday 31 October 23:30 and Sunday 1 November 02:00 in Astana: both in October in UTC (the
+    // counts' months), the second in November locally (an edge of a period in local dates).
+    app.clock.set(Utc.with_ymd_and_hms(2026, 10, 31, 18, 30, 0).unwrap());
+    let october = file_meals(&app, "astana-education").await;
+    app.clock.set(Utc.with_ymd_and_hms(2026, 10, 31, 21, 0, 0).unwrap());
+    let night = file_meals(&app, "astana-education").await;
+    // Monday 23 November: two more, one at another provider.
+    app.clock.set(astana(11, 23, 10, 0));
+    let november = file_meals(&app, "astana-education").await;
+    file_meals(&app, "almaty-education").await;
+    assert_eq!(assert_counts_equal_rows(&app, "filed, nothing folded"), 4);
+
+    for a in [&october, &night, &november] {
+        act(&app, &emp, a["id"].as_str().unwrap(), "accept", json!({})).await;
+    }
+    app.clock.set(astana(11, 24, 11, 30));
+    act(&app, &head, october["id"].as_str().unwrap(), "assign", json!({"assignee": "emp-1"})).await;
+    assert_counts_equal_rows(&app, "moved, nothing folded");
+    assert!(fold(1_000) > 0, "the filings and moves left changes to fold");
+    assert_eq!(fold(1_000), 0, "one fold takes them all");
+    assert_eq!(assert_counts_equal_rows(&app, "all folded"), 4);
+
+    // More moves over folded totals, then folded one change at a time.
+    act(&app, &head, night["id"].as_str().unwrap(), "assign", json!({"assignee": "emp-1"})).await;
+    app.clock.set(astana(11, 25, 12, 0));
+    act(&app, &emp, october["id"].as_str().unwrap(), "approve", json!({})).await;
+    assert_counts_equal_rows(&app, "totals and pending changes");
+    while fold(1) > 0 {
+        assert_counts_equal_rows(&app, "folded in part");
+    }
+    assert_eq!(assert_counts_equal_rows(&app, "folded again"), 4);
+});
