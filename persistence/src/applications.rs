@@ -234,6 +234,16 @@ pub struct ListFilter {
     pub limit: i64,
 }
 
+/// "The application's term still runs" (its status is not final), as the literal SQL the partial
+/// indexes over open applications are declared with (migration `open_deadlines`): PostgreSQL uses
+/// such an index only for a query that states its predicate, and a bound array of statuses does not.
+pub const OPEN: &str = "status NOT IN ('approved', 'refused', 'refused_at_intake', 'withdrawn')";
+
+/// [`OPEN`] as a filter on `applications` (qualified: the table may stand beside others with a status).
+pub fn open_filter() -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
+    diesel::dsl::sql(&format!("applications.{OPEN}"))
+}
+
 /// Statuses in which no term runs any more.
 pub fn final_statuses() -> Vec<StatusCode> {
     Status::ALL.into_iter().filter(|s| s.is_final()).map(StatusCode).collect()
@@ -277,7 +287,7 @@ pub fn update(conn: &mut DbConnection, app: &Application) -> Result<(), StoreErr
 pub fn open(conn: &mut DbConnection) -> Result<Vec<Application>, StoreError> {
     load_all(
         applications::table
-            .filter(applications::status.ne_all(final_statuses()))
+            .filter(open_filter())
             .order(applications::id.asc())
             .select(ApplicationRow::as_select())
             .load(conn)?,
@@ -376,9 +386,7 @@ pub fn list(conn: &mut DbConnection, who: &Visibility, f: &ListFilter) -> Result
     }
     if let Some(at) = f.overdue_at {
         let at = at.naive_utc();
-        q = q
-            .filter(applications::due_at.lt(at).or(applications::stage_due_at.lt(at)))
-            .filter(applications::status.ne_all(final_statuses()));
+        q = q.filter(applications::due_at.lt(at).or(applications::stage_due_at.lt(at))).filter(open_filter());
     }
     if let Some(c) = &f.before_id {
         q = q.filter(applications::id.lt(c.clone()));
@@ -550,4 +558,25 @@ pub fn save_new(conn: &mut DbConnection, change: &Change) -> Result<(), StoreErr
     // The filing is the first entry of a new application's history: no need to look up the last one.
     insert_history(conn, &change.application.id, 1, &change.history)?;
     record_rest(conn, &change.application, &change.history, &change.event, change.notice.as_ref())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_open_predicate_names_exactly_the_final_statuses_as_the_indexes_do() {
+        let finals: Vec<String> = final_statuses().iter().map(|s| format!("'{}'", s.0.code())).collect();
+        let mut sorted = finals.clone();
+        sorted.sort();
+        assert_eq!(OPEN, format!("status NOT IN ({})", sorted.join(", ")));
+        for backend in ["postgres", "sqlite"] {
+            let path = format!(
+                "{}/../migrations/{backend}/2026-12-02-600002_open_deadlines/up.sql",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            let sql = std::fs::read_to_string(&path).unwrap();
+            assert_eq!(sql.matches(&format!("WHERE {OPEN}")).count(), 4, "{path}");
+        }
+    }
 }

@@ -8,7 +8,7 @@ use diesel::sql_types::{BigInt, Nullable};
 use domain::application::timing::StageTiming;
 use domain::application::{Application, Status};
 
-use crate::applications::{final_statuses, load_page, Visibility};
+use crate::applications::{load_page, open_filter, Visibility};
 use crate::codes::{ChannelCode, ComplaintStatusCode, StatusCode};
 use crate::schema::{applications, stage_timings};
 use crate::{DbConnection, StoreError};
@@ -385,6 +385,10 @@ fn text_query<T: diesel::deserialize::QueryableByName<crate::db::MultiBackend> +
 
 /// The open applications whose term for a decision ended before `now` (`timing::is_overdue`),
 /// earliest due first: at most `limit`, and how many there are.
+///
+/// Counted as two disjoint ranges, each an index-only range scan of the open applications' deadline
+/// indexes: the term ended (`due_at` before now), or it did not but a stage's did (`stage_due_at`).
+/// One `OR` of the two would scan every open application of the provider.
 pub fn overdue(
     conn: &mut DbConnection,
     who: &Visibility,
@@ -393,40 +397,51 @@ pub fn overdue(
     limit: i64,
 ) -> Result<(Vec<Application>, i64), StoreError> {
     let at = now.naive_utc();
-    let total: i64 = scoped_apps!(who, scope)
-        .filter(applications::status.ne_all(final_statuses()))
-        .filter(applications::due_at.lt(at).or(applications::stage_due_at.lt(at)))
+    let term_ended: i64 =
+        scoped_apps!(who, scope).filter(open_filter()).filter(applications::due_at.lt(at)).count().get_result(conn)?;
+    let stage_ended: i64 = scoped_apps!(who, scope)
+        .filter(open_filter())
+        .filter(applications::stage_due_at.lt(at))
+        .filter(applications::due_at.ge(at))
         .count()
         .get_result(conn)?;
     let q = scoped_apps!(who, scope)
-        .filter(applications::status.ne_all(final_statuses()))
+        .filter(open_filter())
         .filter(applications::due_at.lt(at).or(applications::stage_due_at.lt(at)))
         .order((applications::due_at.asc(), applications::id.asc()))
         .limit(limit);
-    Ok((load_page(conn, q)?, total))
+    Ok((load_page(conn, q)?, term_ended + stage_ended))
 }
 
 /// The open applications not overdue whose due date falls before `due_before` (at risk:
 /// `timing::at_risk_before`), earliest due first: at most `limit`, and how many there are.
+///
+/// `due_before_starts` is the moment the local day `due_before` begins: a term whose due date is
+/// earlier ends before it (a day later bounds it whatever the hour a term ends at), so the scan is the
+/// range of due moments from now to then, not every open application.
 pub fn at_risk(
     conn: &mut DbConnection,
     who: &Visibility,
     scope: &Scope,
     now: DateTime<Utc>,
     due_before: NaiveDate,
+    due_before_starts: DateTime<Utc>,
     limit: i64,
 ) -> Result<(Vec<Application>, i64), StoreError> {
     let at = now.naive_utc();
+    let bound = (due_before_starts + chrono::Duration::days(1)).naive_utc();
     let total: i64 = scoped_apps!(who, scope)
-        .filter(applications::status.ne_all(final_statuses()))
+        .filter(open_filter())
         .filter(applications::due_at.ge(at))
+        .filter(applications::due_at.lt(bound))
         .filter(applications::stage_due_at.is_null().or(applications::stage_due_at.ge(at)))
         .filter(applications::due_date.lt(due_before))
         .count()
         .get_result(conn)?;
     let q = scoped_apps!(who, scope)
-        .filter(applications::status.ne_all(final_statuses()))
+        .filter(open_filter())
         .filter(applications::due_at.ge(at))
+        .filter(applications::due_at.lt(bound))
         .filter(applications::stage_due_at.is_null().or(applications::stage_due_at.ge(at)))
         .filter(applications::due_date.lt(due_before))
         .order((applications::due_at.asc(), applications::id.asc()))

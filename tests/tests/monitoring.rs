@@ -254,3 +254,41 @@ e2e!(monitoring_counts_equal_the_rows_before_and_after_folding, |app| {
     }
     assert_eq!(assert_counts_equal_rows(&app, "folded again"), 4);
 });
+
+e2e!(an_application_is_overdue_when_a_stage_term_ends_before_the_service_term, |app| {
+    let head = app.token(Role::Head, "head-1", Some("astana-education"));
+    let emp = app.token(Role::Employee, "emp-1", Some("astana-education"));
+    app.enrol("astana-education", "emp-1", Role::Employee).await;
+    // Filed Monday 23 November 10:00: the service term ends Monday 30 November 18:30.
+    let a = file_meals(&app, "astana-education").await;
+    let id = a["id"].as_str().unwrap();
+    act(&app, &emp, id, "accept", json!({})).await;
+    act(&app, &head, id, "assign", json!({"assignee": "emp-1"})).await;
+    app.clock.set(astana(11, 25, 17, 0));
+    let notice = json!({"grounds": ["unreliable_documents"], "hearing_at": astana(11, 26, 11, 0),
+                        "hearing_place": "Astana, Mangilik El 8, room 204"});
+    act(&app, &emp, id, "preliminary-refusal", notice).await;
+    app.clock.set(astana(11, 26, 11, 40));
+    let (_, heard) =
+        act(&app, &emp, id, "hearing", json!({"applicant_position": "I disagree.", "held_at": astana(11, 26, 11, 0)}))
+            .await;
+    // The answer after the hearing is due Friday 27 November 18:30, before the service term.
+    assert_eq!(heard["stage_due_at"], "2026-11-27T13:30:00Z", "{heard}");
+
+    // Friday 17:00: neither has ended; the service term's due date is 1 working day away (at risk).
+    app.clock.set(astana(11, 27, 17, 0));
+    let (_, m) = app.get("/api/v1/monitoring/applications?at_risk_days=1", Some(&head)).await;
+    assert_eq!((m["overdue_total"].as_i64(), m["at_risk_total"].as_i64()), (Some(0), Some(1)), "{m}");
+    // Saturday: the stage's term ended, the service term has not: overdue, counted once, and no
+    // longer at risk.
+    app.clock.set(astana(11, 28, 10, 0));
+    let (_, m) = app.get("/api/v1/monitoring/applications", Some(&head)).await;
+    assert_eq!((m["overdue_total"].as_i64(), m["at_risk_total"].as_i64()), (Some(1), Some(0)), "{m}");
+    assert_eq!(ids(&m["overdue"]), [id], "{m}");
+    // Tuesday 1 December: both ended; still one overdue application.
+    app.clock.set(astana(12, 1, 10, 0));
+    let (_, m) = app.get("/api/v1/monitoring/applications", Some(&head)).await;
+    assert_eq!(m["overdue_total"], 1, "{m}");
+    let (_, list) = app.get("/api/v1/applications?overdue=true", Some(&head)).await;
+    assert_eq!(ids(&list["items"]), [id], "{list}");
+});

@@ -223,13 +223,14 @@ pub async fn applications_overview(
         filed_before: q.to.and_then(|t| t.succ_opt()).map(midnight),
     };
     let due_before = timing::at_risk_before(&cal, today, at_risk_days);
+    let due_before_starts = midnight(due_before);
     let state2 = state.clone();
     let (groups, (overdue, overdue_total), (at_risk, at_risk_total), stages, complaints) = web::block(move || {
         state2.db.read(|c| {
             Ok((
                 figures::groups(c, &scope, &filter)?,
                 figures::overdue(c, &scope, &filter, now, LIST_LIMIT)?,
-                figures::at_risk(c, &scope, &filter, now, due_before, LIST_LIMIT)?,
+                figures::at_risk(c, &scope, &filter, now, due_before, due_before_starts, LIST_LIMIT)?,
                 figures::stages(c, &scope, &filter)?,
                 figures::complaints_by_service(c, &scope, &filter)?,
             ))

@@ -1,0 +1,2 @@
+DROP INDEX applications_open_by_stage_due;
+DROP INDEX applications_open_by_provider_stage_due;
