@@ -73,8 +73,12 @@ fn create_registration_sequence(conn: &mut DbConnection, year: i32) -> Result<()
             .execute(c)
             .map_err(StoreError::from)
     });
-    if let Err(e) = created {
-        tracing::debug!(error = %e, sequence = %seq, "sequence created concurrently");
+    match created {
+        // Another transaction created it at the same moment (a unique violation in the catalog).
+        Err(StoreError::Conflict(e)) => tracing::debug!(error = %e, sequence = %seq, "sequence created concurrently"),
+        // Anything else (no right to create it) is no reason to retry: an error the operator must see.
+        Err(e) => return Err(e),
+        Ok(_) => {}
     }
     // An existing sequence never hands out a number the counters row says was given (numbers loaded or
     // imported with their counter while it existed): its next value is raised past the counter.
