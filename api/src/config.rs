@@ -51,6 +51,10 @@ pub struct DeliverySettings {
     /// `PUBLIC_BASE_URL`: how subscribers reach this API (`https://services.example.kz`), for the links
     /// in messages. Default `http://<APP_BIND>`.
     pub public_base_url: Option<String>,
+    /// `DELIVERY_ALLOWED_NETWORKS`: the private networks webhooks may go to besides public addresses,
+    /// comma-separated CIDRs (`10.20.0.0/16,fd00::/8`; `127.0.0.0/8` for a receiver on this host).
+    /// Default none: loopback, private, link-local and other special addresses are refused.
+    pub allowed_networks: domain::delivery::AddressPolicy,
 }
 
 impl Default for DeliverySettings {
@@ -63,6 +67,7 @@ impl Default for DeliverySettings {
             batch: 32,
             nats_url: None,
             public_base_url: None,
+            allowed_networks: domain::delivery::AddressPolicy::public_only(),
         }
     }
 }
@@ -101,6 +106,11 @@ impl DeliverySettings {
             batch: num("DELIVERY_BATCH", d.batch as u64)?.min(1000) as i64,
             nats_url: var("NATS_URL"),
             public_base_url,
+            allowed_networks: match var("DELIVERY_ALLOWED_NETWORKS") {
+                Some(list) => domain::delivery::AddressPolicy::parse(&list)
+                    .map_err(|e| ConfigError(format!("DELIVERY_ALLOWED_NETWORKS: {e}")))?,
+                None => d.allowed_networks,
+            },
         })
     }
 }

@@ -120,7 +120,10 @@ pub fn start(settings: &Settings, listener: TcpListener, clock: Arc<dyn Clock>) 
     } else {
         outbox::Worker::disabled()
     };
-    let outbox_cfg = web::Data::new(outbox::Config { nats: delivery.nats_url.is_some() });
+    let outbox_cfg = web::Data::new(outbox::Config {
+        nats: delivery.nats_url.is_some(),
+        addresses: delivery.allowed_networks.clone(),
+    });
     let spec = openapi::spec();
     let routes = web::Data::new(RouteTable::from_spec(&spec));
     let spec_doc =

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use domain::delivery::{AfterFailure, Notice};
+use domain::delivery::{AddressPolicy, AfterFailure, Notice};
 use persistence::outbox::{Claimed, NewAttempt, Outcome};
 use tokio::sync::watch;
 
@@ -28,6 +28,47 @@ use crate::state::AppState;
 pub struct Config {
     /// Whether NATS subscriptions can be served (`NATS_URL` set).
     pub nats: bool,
+    /// Where webhooks may go (`DELIVERY_ALLOWED_NETWORKS`).
+    pub addresses: AddressPolicy,
+}
+
+/// Resolves a webhook's host and keeps only the addresses the policy allows, so that the connection
+/// is made to a checked address whatever the name resolves to at that moment (DNS rebinding).
+struct GuardedResolver {
+    policy: AddressPolicy,
+}
+
+impl reqwest::dns::Resolve for GuardedResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let policy = self.policy.clone();
+        Box::pin(async move {
+            let host = name.as_str().to_string();
+            let resolved: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let allowed: Vec<std::net::SocketAddr> =
+                resolved.iter().copied().filter(|a| policy.refusal(a.ip()).is_none()).collect();
+            if allowed.is_empty() {
+                let why = resolved.first().and_then(|a| policy.refusal(a.ip())).unwrap_or("no address");
+                let e = std::io::Error::new(
+                    std::io::ErrorKind::PermissionDenied,
+                    format!("{host} resolves to {why}, which webhooks may not reach (DELIVERY_ALLOWED_NETWORKS)"),
+                );
+                return Err(Box::new(e) as Box<dyn std::error::Error + Send + Sync>);
+            }
+            Ok(Box::new(allowed.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// Why `url` may not be called under `policy` by its literal host (an IP address, or `localhost`,
+/// which never goes to DNS), if it may not. Names are checked when they resolve ([`GuardedResolver`]).
+pub fn literal_host_refusal(url: &reqwest::Url, policy: &AddressPolicy) -> Option<&'static str> {
+    let host = url.host_str()?.trim_start_matches('[').trim_end_matches(']').trim_end_matches('.').to_ascii_lowercase();
+    let ip = match host.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip,
+        Err(_) if host == "localhost" || host.ends_with(".localhost") => std::net::Ipv4Addr::LOCALHOST.into(),
+        Err(_) => return None,
+    };
+    policy.refusal(ip)
 }
 
 /// Standard Webhooks signatures: `v1,<base64(HMAC-SHA256(key, "{id}.{timestamp}.{body}"))>` with
@@ -210,6 +251,7 @@ async fn run(state: Weak<AppState>, settings: DeliverySettings, api_base: String
         .connect_timeout(timeout)
         // A redirect is an answer other than 2xx: the subscription names where messages go.
         .redirect(reqwest::redirect::Policy::none())
+        .dns_resolver(Arc::new(GuardedResolver { policy: settings.allowed_networks.clone() }))
         .user_agent("kz-state-services-webhooks/1")
         .build()
     {
@@ -321,6 +363,12 @@ impl Ctx {
         let Some(sig) = signature::sign(secret, id, ts, &body) else {
             return Err((None, "the subscription's secret is not a whsec_ key".into()));
         };
+        // An address in the URL itself never reaches the resolver: checked here.
+        if let Some(why) =
+            reqwest::Url::parse(url).ok().and_then(|u| literal_host_refusal(&u, &self.settings.allowed_networks))
+        {
+            return Err((None, format!("the callback's address is {why}, which webhooks may not reach")));
+        }
         let res = self
             .http
             .post(url)
@@ -405,5 +453,45 @@ impl Ctx {
                 tracing::warn!(delivery = %d.id, error = %e, "cannot record a delivery attempt; it is retried when the lease lapses")
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod address_tests {
+    use std::str::FromStr;
+
+    use reqwest::dns::Resolve;
+
+    use super::*;
+
+    fn refused(url: &str, policy: &AddressPolicy) -> Option<&'static str> {
+        literal_host_refusal(&reqwest::Url::parse(url).unwrap(), policy)
+    }
+
+    #[test]
+    fn literal_hosts_are_checked_without_dns() {
+        let public = AddressPolicy::public_only();
+        assert!(refused("http://127.0.0.1:9/h", &public).is_some());
+        assert!(refused("http://LOCALHOST./h", &public).is_some());
+        assert!(refused("http://a.localhost/h", &public).is_some());
+        assert!(refused("http://[fe80::1]/h", &public).is_some());
+        assert_eq!(refused("https://91.201.214.1/h", &public), None);
+        // A name is left to the resolver.
+        assert_eq!(refused("https://hooks.example.kz/h", &public), None);
+        let local = AddressPolicy::parse("127.0.0.0/8").unwrap();
+        assert_eq!(refused("http://localhost:9/h", &local), None);
+    }
+
+    #[tokio::test]
+    async fn a_name_resolving_to_a_refused_address_is_not_connected_to() {
+        // `localhost` resolves through the hosts file, with no DNS server needed.
+        let name = reqwest::dns::Name::from_str("localhost").unwrap();
+        let strict = GuardedResolver { policy: AddressPolicy::public_only() };
+        let err = strict.resolve(name).await.err().expect("loopback is refused");
+        assert!(err.to_string().contains("loopback"), "{err}");
+        let name = reqwest::dns::Name::from_str("localhost").unwrap();
+        let allowing = GuardedResolver { policy: AddressPolicy::parse("127.0.0.0/8,::1").unwrap() };
+        let addrs: Vec<_> = allowing.resolve(name).await.expect("allowed").collect();
+        assert!(!addrs.is_empty() && addrs.iter().all(|a| a.ip().is_loopback()), "{addrs:?}");
     }
 }

@@ -6,6 +6,8 @@
 //! CloudEvents 1.0 structured event that, like the Dutch ZGW Notificaties API's, is information-poor:
 //! ids, status and a link, never a person's IIN, name or form data.
 
+use std::net::IpAddr;
+
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -157,6 +159,138 @@ impl Notice<'_> {
     }
 }
 
+/// Where webhooks may be sent: public addresses, and the private networks an operator allows
+/// (`DELIVERY_ALLOWED_NETWORKS`). A subscriber names the URL, and this server calls it from inside
+/// the state's network, so without this anyone allowed to subscribe could make it call its own
+/// loopback, a database port, the cloud's metadata address (169.254.169.254) or an internal service
+/// (server-side request forgery, OWASP API Security Top 10 2023, API7). The check is made on the
+/// URL when the subscription is created and on every address a name resolves to when a message is
+/// sent, so a name that later resolves elsewhere (DNS rebinding) is caught too.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AddressPolicy {
+    allowed: Vec<Network>,
+}
+
+/// An IP network in CIDR notation (`10.20.0.0/16`, `fd00::/8`, or one address).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Network {
+    addr: IpAddr,
+    prefix: u8,
+}
+
+impl Network {
+    pub fn parse(s: &str) -> Result<Network, String> {
+        let (addr, prefix) = match s.trim().split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (s.trim(), None),
+        };
+        let addr: IpAddr = addr.parse().map_err(|_| format!("`{s}` is not an IP address or network"))?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            Some(p) => p
+                .parse::<u8>()
+                .ok()
+                .filter(|p| *p <= max)
+                .ok_or_else(|| format!("`{s}`: the prefix must be 0 to {max}"))?,
+            None => max,
+        };
+        Ok(Network { addr, prefix })
+    }
+
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        match (self.addr, ip) {
+            (IpAddr::V4(n), IpAddr::V4(a)) => {
+                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                u32::from(n) & mask == u32::from(a) & mask
+            }
+            (IpAddr::V6(n), IpAddr::V6(a)) => {
+                let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
+                u128::from(n) & mask == u128::from(a) & mask
+            }
+            _ => false,
+        }
+    }
+}
+
+impl AddressPolicy {
+    /// Public addresses only.
+    pub fn public_only() -> AddressPolicy {
+        AddressPolicy::default()
+    }
+
+    /// Public addresses and these networks.
+    pub fn allowing(allowed: Vec<Network>) -> AddressPolicy {
+        AddressPolicy { allowed }
+    }
+
+    /// A comma-separated list of networks, as `DELIVERY_ALLOWED_NETWORKS` gives it (empty: none).
+    pub fn parse(list: &str) -> Result<AddressPolicy, String> {
+        let allowed = list.split(',').filter(|s| !s.trim().is_empty()).map(Network::parse).collect::<Result<_, _>>()?;
+        Ok(AddressPolicy { allowed })
+    }
+
+    /// Why a message may not be sent to `ip`, or `None` when it may.
+    pub fn refusal(&self, ip: IpAddr) -> Option<&'static str> {
+        // An IPv4 address written as IPv6 (::ffff:10.0.0.1) is the IPv4 address.
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        };
+        let reason = special_range(ip)?;
+        if self.allowed.iter().any(|n| n.contains(ip)) {
+            None
+        } else {
+            Some(reason)
+        }
+    }
+}
+
+/// The address ranges that are not the public internet, named (RFC 6890 and its successors).
+fn special_range(ip: IpAddr) -> Option<&'static str> {
+    match ip {
+        IpAddr::V4(a) => {
+            let [o0, o1, ..] = a.octets();
+            if a.is_loopback() {
+                Some("a loopback address")
+            } else if a.is_private() {
+                Some("a private address (RFC 1918)")
+            } else if a.is_link_local() {
+                Some("a link-local address (the cloud metadata service among them)")
+            } else if o0 == 0 || a.is_broadcast() {
+                Some("not a host address")
+            } else if o0 == 100 && (o1 & 0xc0) == 64 {
+                Some("a shared address space address (RFC 6598)")
+            } else if o0 == 198 && (o1 & 0xfe) == 18 {
+                Some("a benchmarking address (RFC 2544)")
+            } else if a.is_multicast() || o0 >= 240 {
+                Some("a multicast or reserved address")
+            } else if a.is_documentation() {
+                Some("a documentation address")
+            } else {
+                None
+            }
+        }
+        IpAddr::V6(a) => {
+            let first = a.segments()[0];
+            if a.is_loopback() {
+                Some("a loopback address")
+            } else if a.is_unspecified() {
+                Some("not a host address")
+            } else if (first & 0xfe00) == 0xfc00 {
+                Some("a unique local address (RFC 4193)")
+            } else if (first & 0xffc0) == 0xfe80 {
+                Some("a link-local address")
+            } else if a.is_multicast() {
+                Some("a multicast address")
+            } else if first == 0x2001 && a.segments()[1] == 0x0db8 {
+                Some("a documentation address")
+            } else {
+                None
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -254,5 +388,43 @@ mod tests {
                 "version"
             ]
         );
+    }
+
+    #[test]
+    fn webhooks_go_to_public_addresses_and_allowed_networks_only() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let public = AddressPolicy::public_only();
+        assert_eq!(public.refusal(ip("91.201.214.1")), None);
+        assert_eq!(public.refusal(ip("2a00:1450:4001:82b::200e")), None);
+        for (blocked, why) in [
+            ("127.0.0.1", "loopback"),
+            ("10.1.2.3", "private"),
+            ("172.16.0.1", "private"),
+            ("192.168.1.1", "private"),
+            ("169.254.169.254", "metadata"),
+            ("0.0.0.0", "not a host"),
+            ("100.64.0.1", "shared"),
+            ("224.0.0.1", "multicast"),
+            ("::1", "loopback"),
+            ("fd12::1", "unique local"),
+            ("fe80::1", "link-local"),
+            ("::ffff:10.0.0.1", "private"),
+        ] {
+            let reason = public.refusal(ip(blocked)).unwrap_or_else(|| panic!("{blocked} must be refused"));
+            assert!(reason.contains(why), "{blocked}: {reason}");
+        }
+        // 172.32.0.1 is outside 172.16.0.0/12: public.
+        assert_eq!(public.refusal(ip("172.32.0.1")), None);
+
+        let internal = AddressPolicy::parse("10.20.0.0/16, fd00::/8,127.0.0.1").unwrap();
+        assert_eq!(internal.refusal(ip("10.20.5.6")), None);
+        assert!(internal.refusal(ip("10.21.0.1")).is_some());
+        assert_eq!(internal.refusal(ip("fd00::5")), None);
+        assert_eq!(internal.refusal(ip("127.0.0.1")), None);
+        assert!(internal.refusal(ip("127.0.0.2")).is_some());
+        assert_eq!(AddressPolicy::parse("").unwrap(), AddressPolicy::public_only());
+        assert!(AddressPolicy::parse("10.0.0.0/33").is_err());
+        assert!(AddressPolicy::parse("intranet").is_err());
+        assert!(Network::parse("0.0.0.0/0").unwrap().contains(ip("8.8.8.8")));
     }
 }

@@ -205,7 +205,12 @@ impl TestApp {
             log_filter: "warn".into(),
             log_json: false,
             guard: GuardSettings::default(),
-            delivery: Default::default(),
+            // The test receivers listen on this host: loopback is allowed here, as an operator would
+            // allow an internal network (the default refuses it).
+            delivery: api::config::DeliverySettings {
+                allowed_networks: domain::delivery::AddressPolicy::parse("127.0.0.0/8,::1").expect("networks parse"),
+                ..Default::default()
+            },
         };
         tweak(&mut settings);
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();

@@ -495,6 +495,51 @@ async fn invalid_subscriptions(backend: Backend) {
 }
 both!(invalid_subscriptions_are_refused_naming_field_and_rule, invalid_subscriptions);
 
+/// Webhooks go to public addresses and the networks the operator allows: with the default policy a
+/// subscription to loopback, a private network or the cloud metadata address is refused, and one
+/// stored while loopback was allowed is not called once it no longer is (server-side request forgery).
+async fn forbidden_addresses(backend: Backend) {
+    let public_only = |s: &mut Settings| {
+        fast(s);
+        s.delivery.allowed_networks = domain::delivery::AddressPolicy::public_only();
+    };
+    let Some(app) = spawn(backend, fast).await else { return };
+    let admin = app.token(Role::Admin, "admin-1", None);
+    let rx = Receiver::start(&[], Answer::Status(200)).await;
+    let sub =
+        subscribe(&app, &admin, json!({"callback_url": rx.url, "filter": {"kinds": ["application.submit"]}})).await;
+    app.kill().await;
+
+    let strict = app.restarted_with(public_only);
+    for url in [
+        rx.url.as_str(),
+        "http://localhost:8080/hook",
+        "http://10.0.0.5/hook",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://[::1]:8080/hook",
+        "http://[::ffff:192.168.1.1]/hook",
+        "http://0.0.0.0:5432/",
+    ] {
+        let (s, p) = strict.post("/api/v1/subscriptions", Some(&admin), &json!({"callback_url": url}), None).await;
+        assert_eq!(s, 422, "{url}: {p}");
+        assert_eq!(
+            (p["errors"][0]["field"].as_str(), p["errors"][0]["rule"].as_str()),
+            (Some("callback_url"), Some("address_not_allowed")),
+            "{url}: {p}"
+        );
+    }
+    // A public address is taken (nothing is sent to it here: no event matches its filter).
+    subscribe(&strict, &admin, json!({"callback_url": "https://91.201.214.1/hook", "filter": {"kinds": ["no.such"]}}))
+        .await;
+
+    file_application(&strict).await;
+    let items = until(&strict, &admin, &sub, |d| d.first().is_some_and(|d| d["attempts"].as_i64() >= Some(1))).await;
+    assert_eq!(items[0]["state"], "pending", "retried, as any failed attempt: {items:?}");
+    assert!(items[0]["last_error"].as_str().unwrap().contains("may not reach"), "{items:?}");
+    assert!(rx.got().is_empty(), "the loopback receiver was never called");
+}
+both!(webhooks_never_go_to_addresses_the_server_may_not_call, forbidden_addresses);
+
 /// Whether the local NATS server answers; says so when it does not.
 fn nats_here() -> bool {
     let up =

@@ -200,8 +200,10 @@ fn plain(s: &str, max: usize) -> bool {
         && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'*'))
 }
 
-/// A callback URL fit to be called: http or https, a host, no credentials or fragment.
-fn check_url(url: &str) -> Result<(), FieldError> {
+/// A callback URL fit to be called: http or https, a host, no credentials or fragment, and not an
+/// address the server may not call (loopback, private, link-local, ... unless allowed; names are
+/// checked again on every delivery, when they resolve).
+fn check_url(url: &str, addresses: &domain::delivery::AddressPolicy) -> Result<(), FieldError> {
     let bad = |m: &str| FieldError::new("callback_url", "url", m);
     if url.len() > MAX_URL_LEN {
         return Err(bad(&format!("must be at most {MAX_URL_LEN} characters")));
@@ -222,6 +224,13 @@ fn check_url(url: &str) -> Result<(), FieldError> {
     }
     if parsed.fragment().is_some() {
         return Err(bad("must not have a fragment"));
+    }
+    if let Some(why) = crate::outbox::literal_host_refusal(&parsed, addresses) {
+        return Err(FieldError::new(
+            "callback_url",
+            "address_not_allowed",
+            format!("is {why}: webhooks go to public addresses and the networks this server allows"),
+        ));
     }
     Ok(())
 }
@@ -286,7 +295,8 @@ fn check_filter(f: &FilterInput, catalog: &domain::catalog::Catalog) -> Vec<Fiel
         (status = 403, description = "Not an administrator, or a service account without `subscriptions:manage` or \
 without `events:read` for a filtered service (the scope is named)", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid input, each field and rule named: `callback_url` (`one_of`: exactly one of it and \
-`nats_subject`; `url`, `no_credentials`), `nats_subject` (`subject`, `nats_not_configured`), `filter.*` (`format`, `unknown_service`), `secret` (`format`)", body = crate::error::Problem, content_type = "application/problem+json"),
+`nats_subject`; `url`, `no_credentials`, `address_not_allowed`: a loopback, private, link-local or other special \
+address outside `DELIVERY_ALLOWED_NETWORKS`), `nats_subject` (`subject`, `nats_not_configured`), `filter.*` (`format`, `unknown_service`), `secret` (`format`)", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])),
 )]
@@ -303,7 +313,7 @@ pub async fn create_subscription(
     let mut errors = check_filter(&filter, &state.catalog());
     let (transport, target) = match (&input.callback_url, &input.nats_subject) {
         (Some(url), None) => {
-            if let Err(e) = check_url(url) {
+            if let Err(e) = check_url(url, &cfg.addresses) {
                 errors.push(e);
             }
             ("webhook", url.clone())
