@@ -113,6 +113,7 @@ provider staff (`own_organization`); an `Idempotency-Key` already used by the ca
 pub async fn submit_application(
     req: HttpRequest,
     state: web::Data<AppState>,
+    orgs: web::Data<crate::auth::OrgDirectory>,
     who: Principal,
     body: ValidJson<SubmitApplication>,
 ) -> Result<HttpResponse, ApiError> {
@@ -129,6 +130,9 @@ pub async fn submit_application(
     let (app, replayed) = web::block(move || -> Result<(Application, bool), ApiError> {
         // Everything that needs no database is checked first, and every problem is listed at once.
         let checked = submission::check(&filing, &filer, &catalog, today)?;
+        // An organisation's kind never changes (the directory every token is checked against holds
+        // it): no round trip inside the filing's transaction; the foreign key holds the reference.
+        submission::check_provider(orgs.kind_of(&state2.db, &filing.provider_id)?.as_deref())?;
         idem.run(|| {
             state2.db.write_with(|c| -> Result<(Application, bool), ApiError> {
                 if let Some(id) = idem.replayed(c)? {
@@ -145,8 +149,6 @@ pub async fn submit_application(
                     rechecked = submission::check(&filing, &filer, &law.catalog, law.calendar.to_local(now).date())?;
                     &rechecked
                 };
-                let provider = persistence::organizations::find(c, &filing.provider_id)?;
-                submission::check_provider(provider.as_ref().map(|o| o.kind.as_str()))?;
                 if domain::queue::is_queue_service(checked.passport) {
                     crate::queue::check_intake(c, &filing.provider_id, &filing.form, today)?;
                 }
