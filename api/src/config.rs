@@ -16,6 +16,10 @@ pub struct Settings {
     /// PostgreSQL's WAL before it is answered. Default false: the entry is committed before the answer,
     /// asynchronously (`persistence::db`, `PgSession`).
     pub durable_journal: bool,
+    /// `MONITORING_FOLD=false`: this instance does not fold the monitoring count changes into their
+    /// totals (another instance does, or a test folds them itself). Default true; reads are exact
+    /// either way, only the pending changes a read sums grow.
+    pub fold_monitoring_counts: bool,
     /// `MAX_BODY_BYTES`: the largest JSON body accepted (larger ones get 413).
     pub max_body_bytes: usize,
     pub jwt: JwtSettings,
@@ -263,6 +267,11 @@ impl Settings {
                 None | Some("false") | Some("0") => false,
                 Some("true") | Some("1") => true,
                 Some(v) => return Err(ConfigError(format!("ACCESS_LOG_DURABLE must be true or false, got `{v}`"))),
+            },
+            fold_monitoring_counts: match var("MONITORING_FOLD").as_deref() {
+                None | Some("true") | Some("1") => true,
+                Some("false") | Some("0") => false,
+                Some(v) => return Err(ConfigError(format!("MONITORING_FOLD must be true or false, got `{v}`"))),
             },
             max_body_bytes: parse_num("MAX_BODY_BYTES", 1024 * 1024)? as usize,
             jwt: JwtSettings::from_env()?,

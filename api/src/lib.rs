@@ -79,8 +79,11 @@ pub fn start(settings: &Settings, listener: TcpListener, clock: Arc<dyn Clock>) 
     // Registration numbers of this year and the next come from sequences created now, so no filing
     // has to create one (issue 11); a failure here only moves that work to the first filing.
     let year = chrono::Datelike::year(&shipped_calendar.to_local(clock.now()).date());
-    if let Err(e) = db.write(|c| persistence::sequences::prepare_registration_years(c, &[year, year + 1])) {
-        tracing::warn!(error = %e, "cannot prepare the registration sequences; the first filing of a year creates its own");
+    for y in [year, year + 1] {
+        // One transaction per year: a year that cannot be prepared does not undo the other.
+        if let Err(e) = db.write(|c| persistence::sequences::prepare_registration_years(c, &[y])) {
+            tracing::warn!(error = %e, year = y, "cannot prepare the registration sequence; the first filing of the year creates it");
+        }
     }
     let auth = Authenticator::new(&settings.jwt).map_err(StartupError::Keys)?;
     if !auth.has_keys() {
@@ -104,7 +107,9 @@ pub fn start(settings: &Settings, listener: TcpListener, clock: Arc<dyn Clock>) 
     ));
     // Changes made through other instances take effect here within a poll interval.
     AppState::watch_law(std::sync::Arc::downgrade(&state.clone().into_inner()));
-    AppState::fold_monitoring_counts(std::sync::Arc::downgrade(&state.clone().into_inner()));
+    if settings.fold_monitoring_counts {
+        AppState::fold_monitoring_counts(std::sync::Arc::downgrade(&state.clone().into_inner()));
+    }
     let delivery = &settings.delivery;
     let outbox = if delivery.enabled {
         let host = match settings.bind.ip() {

@@ -59,6 +59,20 @@ impl reqwest::dns::Resolve for GuardedResolver {
     }
 }
 
+/// The resolver's refusal inside a failed request, if that is why it failed.
+fn refused_address(e: &reqwest::Error) -> Option<String> {
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::PermissionDenied {
+                return Some(io.to_string());
+            }
+        }
+        source = s.source();
+    }
+    None
+}
+
 /// Why `url` may not be called under `policy` by its literal host (an IP address, or `localhost`,
 /// which never goes to DNS), if it may not. Names are checked when they resolve ([`GuardedResolver`]).
 pub fn literal_host_refusal(url: &reqwest::Url, policy: &AddressPolicy) -> Option<&'static str> {
@@ -252,6 +266,8 @@ async fn run(state: Weak<AppState>, settings: DeliverySettings, api_base: String
         // A redirect is an answer other than 2xx: the subscription names where messages go.
         .redirect(reqwest::redirect::Policy::none())
         .dns_resolver(Arc::new(GuardedResolver { policy: settings.allowed_networks.clone() }))
+        // A proxy would resolve and reach the target itself, past the resolver's check.
+        .no_proxy()
         .user_agent("kz-state-services-webhooks/1")
         .build()
     {
@@ -383,6 +399,7 @@ impl Ctx {
             Ok(r) if r.status().is_success() => Ok(Some(r.status().as_u16())),
             Ok(r) => Err((Some(r.status().as_u16()), format!("the receiver answered {}", r.status()))),
             Err(e) if e.is_timeout() => Err((None, format!("no answer within {} ms", self.settings.timeout_ms))),
+            Err(e) if refused_address(&e).is_some() => Err((None, refused_address(&e).unwrap_or_default())),
             Err(e) if e.is_connect() => Err((None, "cannot connect to the receiver".into())),
             Err(e) => Err((None, format!("the request failed: {e}"))),
         }

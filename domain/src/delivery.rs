@@ -231,9 +231,10 @@ impl AddressPolicy {
 
     /// Why a message may not be sent to `ip`, or `None` when it may.
     pub fn refusal(&self, ip: IpAddr) -> Option<&'static str> {
-        // An IPv4 address written as IPv6 (::ffff:10.0.0.1) is the IPv4 address.
+        // An IPv4 address carried in IPv6 (mapped ::ffff:a.b.c.d, compatible ::a.b.c.d, NAT64
+        // 64:ff9b::a.b.c.d, 6to4 2002:aabb:ccdd::) reaches that IPv4 address: it is judged as one.
         let ip = match ip {
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            IpAddr::V6(v6) => embedded_ipv4(v6).map_or(ip, IpAddr::V4),
             v4 => v4,
         };
         let reason = special_range(ip)?;
@@ -243,6 +244,28 @@ impl AddressPolicy {
             Some(reason)
         }
     }
+}
+
+/// The IPv4 address an IPv6 address carries by one of the standard embeddings, if it does.
+fn embedded_ipv4(a: std::net::Ipv6Addr) -> Option<std::net::Ipv4Addr> {
+    let seg = a.segments();
+    let last32 = || std::net::Ipv4Addr::from(((u32::from(seg[6])) << 16) | u32::from(seg[7]));
+    if let Some(v4) = a.to_ipv4_mapped() {
+        return Some(v4);
+    }
+    // IPv4-compatible (::/96, deprecated) but not :: and ::1 themselves.
+    if seg[..6].iter().all(|s| *s == 0) && (seg[6] != 0 || seg[7] > 1) {
+        return Some(last32());
+    }
+    // The well-known NAT64 prefix (RFC 6052).
+    if seg[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+        return Some(last32());
+    }
+    // 6to4 (RFC 3056): 2002:AABB:CCDD::/48.
+    if seg[0] == 0x2002 {
+        return Some(std::net::Ipv4Addr::from((u32::from(seg[1]) << 16) | u32::from(seg[2])));
+    }
+    None
 }
 
 /// The address ranges that are not the public internet, named (RFC 6890 and its successors).
@@ -280,6 +303,10 @@ fn special_range(ip: IpAddr) -> Option<&'static str> {
                 Some("a unique local address (RFC 4193)")
             } else if (first & 0xffc0) == 0xfe80 {
                 Some("a link-local address")
+            } else if (first & 0xffc0) == 0xfec0 {
+                Some("a site-local address (deprecated, RFC 3879)")
+            } else if first == 0x64 && a.segments()[1] == 0xff9b {
+                Some("a local-use NAT64 address (RFC 8215)")
             } else if a.is_multicast() {
                 Some("a multicast address")
             } else if first == 0x2001 && a.segments()[1] == 0x0db8 {
@@ -409,12 +436,19 @@ mod tests {
             ("fd12::1", "unique local"),
             ("fe80::1", "link-local"),
             ("::ffff:10.0.0.1", "private"),
+            ("::127.0.0.1", "loopback"),
+            ("64:ff9b::10.0.0.1", "private"),
+            ("64:ff9b:1::1", "NAT64"),
+            ("2002:a00:1::1", "private"),
+            ("fec0::1", "site-local"),
         ] {
             let reason = public.refusal(ip(blocked)).unwrap_or_else(|| panic!("{blocked} must be refused"));
             assert!(reason.contains(why), "{blocked}: {reason}");
         }
-        // 172.32.0.1 is outside 172.16.0.0/12: public.
+        // 172.32.0.1 is outside 172.16.0.0/12: public; so are public IPv4 addresses carried in IPv6.
         assert_eq!(public.refusal(ip("172.32.0.1")), None);
+        assert_eq!(public.refusal(ip("64:ff9b::5bc9:d601")), None);
+        assert_eq!(public.refusal(ip("2002:5bc9:d601::1")), None);
 
         let internal = AddressPolicy::parse("10.20.0.0/16, fd00::/8,127.0.0.1").unwrap();
         assert_eq!(internal.refusal(ip("10.20.5.6")), None);

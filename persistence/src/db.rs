@@ -231,6 +231,23 @@ impl Database {
         f(&mut conn)
     }
 
+    /// Runs reads that must agree with each other (a view of several figures) in one read-only
+    /// snapshot: on PostgreSQL `REPEATABLE READ, READ ONLY`, so every statement sees the same
+    /// committed state; on SQLite one read transaction, which is a snapshot already.
+    pub fn read_snapshot<T>(
+        &self,
+        f: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        self.read(|conn| {
+            diesel::Connection::transaction(conn, |c| {
+                if matches!(c, DbConnection::Postgresql(_)) {
+                    c.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")?;
+                }
+                f(c)
+            })
+        })
+    }
+
     /// Runs `f` in one transaction: everything it writes (the change, its history entry, its event)
     /// commits together or not at all.
     pub fn write<T>(&self, f: impl FnOnce(&mut DbConnection) -> Result<T, StoreError>) -> Result<T, StoreError> {

@@ -73,12 +73,14 @@ fn create_registration_sequence(conn: &mut DbConnection, year: i32) -> Result<()
             .execute(c)
             .map_err(StoreError::from)
     });
-    match created {
-        // Another transaction created it at the same moment (a unique violation in the catalog).
-        Err(StoreError::Conflict(e)) => tracing::debug!(error = %e, sequence = %seq, "sequence created concurrently"),
-        // Anything else (no right to create it) is no reason to retry: an error the operator must see.
-        Err(e) => return Err(e),
-        Ok(_) => {}
+    if let Err(e) = created {
+        // Created by another transaction at the same moment (a unique violation or "already exists"
+        // in the catalog), or by a start-up with more rights: then it is there to draw from. Anything
+        // else (no right to create a missing one) is no reason to retry: an error the operator sees.
+        if !sequence_exists(conn, &seq)? && !matches!(e, StoreError::Conflict(_)) {
+            return Err(e);
+        }
+        tracing::debug!(error = %e, sequence = %seq, "sequence not created here");
     }
     // An existing sequence never hands out a number the counters row says was given (numbers loaded or
     // imported with their counter while it existed): its next value is raised past the counter.
@@ -96,6 +98,18 @@ fn create_registration_sequence(conn: &mut DbConnection, year: i32) -> Result<()
         }
     }
     Ok(())
+}
+
+#[derive(diesel::QueryableByName)]
+struct Exists {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    exists: bool,
+}
+
+fn sequence_exists(conn: &mut DbConnection, seq: &str) -> Result<bool, StoreError> {
+    let found: Exists =
+        diesel::sql_query(format!("SELECT to_regclass('{seq}') IS NOT NULL AS exists")).get_result(conn)?;
+    Ok(found.exists)
 }
 
 /// Creates, at start-up, the registration sequences of `years` (this year and the next), so that the

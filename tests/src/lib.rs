@@ -195,6 +195,7 @@ impl TestApp {
             bind: "127.0.0.1:0".parse().unwrap(),
             pool_size: 4,
             durable_journal: false,
+            fold_monitoring_counts: true,
             max_body_bytes: 64 * 1024,
             // Scenarios mint one token and move the pinned clock forward by weeks.
             jwt: JwtSettings {

@@ -226,7 +226,8 @@ pub async fn applications_overview(
     let due_before_starts = midnight(due_before);
     let state2 = state.clone();
     let (groups, (overdue, overdue_total), (at_risk, at_risk_total), stages, complaints) = web::block(move || {
-        state2.db.read(|c| {
+        // One snapshot: the counts, the deadline lists and their totals agree with each other.
+        state2.db.read_snapshot(|c| {
             Ok((
                 figures::groups(c, &scope, &filter)?,
                 figures::overdue(c, &scope, &filter, now, LIST_LIMIT)?,

@@ -1,2 +1,4 @@
 DROP INDEX applications_open_by_stage_due;
 DROP INDEX applications_open_by_provider_stage_due;
+DROP INDEX applications_open_by_due;
+DROP INDEX applications_open_by_provider_due;
