@@ -71,7 +71,10 @@ pub fn monday_morning() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 23, 5, 0, 0).unwrap()
 }
 
-const LOCAL_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+/// The local server, without TLS: on loopback it protects nothing, and libpq's OpenSSL cleans up at
+/// process exit while the instances' background threads (the law watcher, the monitoring fold) may
+/// still be mid-query, which can crash a test binary after its tests passed.
+const LOCAL_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable";
 
 /// The PostgreSQL server to make throwaway databases on, if any.
 fn postgres_admin_url() -> Option<String> {
