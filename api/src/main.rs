@@ -140,6 +140,8 @@ fn serve() -> ExitCode {
             let served = running.server.await;
             // The deliveries under way finish (or their leases lapse for another instance).
             running.outbox.stop();
+            // No background thread is in a query when the process exits.
+            running.state.stop_background();
             served?;
             Ok(())
         })

@@ -47,6 +47,29 @@ pub struct AppState {
     pub signer: crate::documents::Signer,
     /// `MAX_UPLOAD_BYTES`: the largest attachment accepted.
     pub max_upload_bytes: usize,
+    /// The instance's own background threads (law watcher, monitoring fold), stopped and joined on
+    /// shutdown ([`AppState::stop_background`]).
+    background: Background,
+}
+
+#[derive(Default)]
+struct Background {
+    stopping: Arc<std::sync::atomic::AtomicBool>,
+    threads: std::sync::Mutex<Vec<std::thread::JoinHandle<()>>>,
+}
+
+/// Sleeps `interval` in short steps; true when the instance is stopping.
+fn sleep_unless_stopping(stopping: &std::sync::atomic::AtomicBool, interval: Duration) -> bool {
+    let step = Duration::from_millis(50);
+    let mut slept = Duration::ZERO;
+    while slept < interval {
+        if stopping.load(std::sync::atomic::Ordering::Relaxed) {
+            return true;
+        }
+        std::thread::sleep(step.min(interval - slept));
+        slept += step;
+    }
+    stopping.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 impl AppState {
@@ -76,7 +99,35 @@ impl AppState {
             max_body_bytes,
             signer,
             max_upload_bytes,
+            background: Background::default(),
         }
+    }
+
+    /// Stops this instance's background threads and waits for them, so that none is in a query when
+    /// the process exits (libpq's TLS is torn down at exit under a thread still using it).
+    pub fn stop_background(&self) {
+        self.background.stopping.store(true, std::sync::atomic::Ordering::Relaxed);
+        let threads = std::mem::take(&mut *self.background.threads.lock().unwrap_or_else(|p| p.into_inner()));
+        for t in threads {
+            let _ = t.join();
+        }
+    }
+
+    /// Starts a background thread of this instance that runs `tick` every `interval` for as long as the
+    /// state lives and the instance is not stopping.
+    fn every(state: &Weak<AppState>, name: &str, interval: Duration, tick: fn(&AppState)) -> std::io::Result<()> {
+        let Some(strong) = state.upgrade() else { return Ok(()) };
+        let stopping = strong.background.stopping.clone();
+        let weak = state.clone();
+        let handle = std::thread::Builder::new().name(name.into()).spawn(move || loop {
+            if sleep_unless_stopping(&stopping, interval) {
+                return;
+            }
+            let Some(state) = weak.upgrade() else { return };
+            tick(&state);
+        })?;
+        strong.background.threads.lock().unwrap_or_else(|p| p.into_inner()).push(handle);
+        Ok(())
     }
 
     /// The law's data served now (the snapshot the watcher keeps up to date).
@@ -151,9 +202,7 @@ impl AppState {
     /// Watches the database's generation of the law's data on a thread of its own, for as long as the
     /// state lives.
     pub fn watch_law(state: Weak<AppState>) {
-        let spawned = std::thread::Builder::new().name("law-watch".into()).spawn(move || loop {
-            std::thread::sleep(LAW_POLL_INTERVAL);
-            let Some(state) = state.upgrade() else { return };
+        let spawned = AppState::every(&state, "law-watch", LAW_POLL_INTERVAL, |state| {
             if let Err(e) = state.refresh() {
                 tracing::warn!(error = %e, "could not check the law's data for changes");
             }
@@ -166,9 +215,7 @@ impl AppState {
     /// Folds the monitoring counts on a thread of its own, for as long as the state lives. Every
     /// instance runs one; they take turns through the database.
     pub fn fold_monitoring_counts(state: Weak<AppState>) {
-        let spawned = std::thread::Builder::new().name("monitoring-fold".into()).spawn(move || loop {
-            std::thread::sleep(MONITORING_FOLD_INTERVAL);
-            let Some(state) = state.upgrade() else { return };
+        let spawned = AppState::every(&state, "monitoring-fold", MONITORING_FOLD_INTERVAL, |state| {
             // A full batch means more are waiting: go on at once.
             loop {
                 match state.db.write(|c| persistence::monitoring::fold(c, MONITORING_FOLD_BATCH)) {
