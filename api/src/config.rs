@@ -59,6 +59,9 @@ pub struct DeliverySettings {
     /// comma-separated CIDRs (`10.20.0.0/16,fd00::/8`; `127.0.0.0/8` for a receiver on this host).
     /// Default none: loopback, private, link-local and other special addresses are refused.
     pub allowed_networks: domain::delivery::AddressPolicy,
+    /// `DELIVERY_RETENTION_DAYS`: how long a delivered (or cancelled) delivery and its attempt log are
+    /// kept before they are pruned. Default 30. Dead letters are kept until replayed.
+    pub retention_days: u64,
 }
 
 impl Default for DeliverySettings {
@@ -72,6 +75,7 @@ impl Default for DeliverySettings {
             nats_url: None,
             public_base_url: None,
             allowed_networks: domain::delivery::AddressPolicy::public_only(),
+            retention_days: 30,
         }
     }
 }
@@ -115,6 +119,7 @@ impl DeliverySettings {
                     .map_err(|e| ConfigError(format!("DELIVERY_ALLOWED_NETWORKS: {e}")))?,
                 None => d.allowed_networks,
             },
+            retention_days: num("DELIVERY_RETENTION_DAYS", d.retention_days)?.min(3650),
         })
     }
 }

@@ -107,6 +107,10 @@ pub fn start(settings: &Settings, listener: TcpListener, clock: Arc<dyn Clock>) 
     ));
     // Changes made through other instances take effect here within a poll interval.
     AppState::watch_law(std::sync::Arc::downgrade(&state.clone().into_inner()));
+    AppState::prune_deliveries(
+        std::sync::Arc::downgrade(&state.clone().into_inner()),
+        settings.delivery.retention_days,
+    );
     if settings.fold_monitoring_counts {
         AppState::fold_monitoring_counts(std::sync::Arc::downgrade(&state.clone().into_inner()));
     }

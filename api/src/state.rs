@@ -27,6 +27,10 @@ pub const MONITORING_FOLD_INTERVAL: Duration = Duration::from_secs(1);
 /// The most count changes of each kind one fold takes (one transaction).
 const MONITORING_FOLD_BATCH: i64 = 20_000;
 
+/// How often an instance prunes delivered deliveries past their retention, and how many at a time.
+const DELIVERY_PRUNE_INTERVAL: Duration = Duration::from_secs(60);
+const DELIVERY_PRUNE_BATCH: i64 = 1_000;
+
 /// The law's data an instance serves, as one consistent snapshot.
 pub struct InForce {
     pub generation: i64,
@@ -115,7 +119,12 @@ impl AppState {
 
     /// Starts a background thread of this instance that runs `tick` every `interval` for as long as the
     /// state lives and the instance is not stopping.
-    fn every(state: &Weak<AppState>, name: &str, interval: Duration, tick: fn(&AppState)) -> std::io::Result<()> {
+    fn every(
+        state: &Weak<AppState>,
+        name: &str,
+        interval: Duration,
+        tick: impl Fn(&AppState) + Send + 'static,
+    ) -> std::io::Result<()> {
         let Some(strong) = state.upgrade() else { return Ok(()) };
         let stopping = strong.background.stopping.clone();
         let weak = state.clone();
@@ -230,6 +239,28 @@ impl AppState {
         });
         if let Err(e) = spawned {
             tracing::error!(error = %e, "cannot fold the monitoring counts: the view reads ever more pending changes");
+        }
+    }
+
+    /// Prunes the deliveries done with for longer than `retention_days` on a thread of its own, once
+    /// a minute, in batches (`persistence::outbox::prune`), so that the table grows with what is
+    /// pending and dead, not with every event ever sent.
+    pub fn prune_deliveries(state: Weak<AppState>, retention_days: u64) {
+        let spawned = AppState::every(&state, "deliveries-prune", DELIVERY_PRUNE_INTERVAL, move |state| {
+            let before = (state.clock.now() - chrono::Duration::days(retention_days as i64)).naive_utc();
+            loop {
+                match state.db.write(|c| persistence::outbox::prune(c, before, DELIVERY_PRUNE_BATCH)) {
+                    Ok(n) if n >= DELIVERY_PRUNE_BATCH as usize => continue,
+                    Ok(_) => break,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not prune delivered deliveries");
+                        break;
+                    }
+                }
+            }
+        });
+        if let Err(e) = spawned {
+            tracing::error!(error = %e, "cannot prune delivered deliveries: they are kept");
         }
     }
 }

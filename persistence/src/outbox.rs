@@ -387,3 +387,26 @@ pub fn replay(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> Result<(
     }
     Ok(())
 }
+
+/// Removes, with their attempt logs, at most `limit` deliveries that are done with: delivered
+/// before `before`, or cancelled (their subscription deleted) and created before it. Dead letters
+/// stay until replayed: they are the operator's to look at. Returns how many were removed. In the
+/// caller's transaction.
+pub fn prune(conn: &mut DbConnection, before: NaiveDateTime, limit: i64) -> Result<usize, StoreError> {
+    let done: Vec<String> = deliveries::table
+        .filter(
+            deliveries::state
+                .eq(state::DELIVERED)
+                .and(deliveries::delivered_at.lt(before))
+                .or(deliveries::state.eq(state::CANCELLED).and(deliveries::created_at.lt(before))),
+        )
+        .order(deliveries::id.asc())
+        .limit(limit)
+        .select(deliveries::id)
+        .load(conn)?;
+    if done.is_empty() {
+        return Ok(0);
+    }
+    diesel::delete(delivery_attempts::table.filter(delivery_attempts::delivery_id.eq_any(&done))).execute(conn)?;
+    Ok(diesel::delete(deliveries::table.filter(deliveries::id.eq_any(&done))).execute(conn)?)
+}

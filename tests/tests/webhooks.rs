@@ -281,6 +281,19 @@ async fn refused_then_delivered_once(backend: Backend) {
     app.clock.advance(chrono::Duration::hours(2));
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(rx.got().len(), 2);
+
+    // Kept for the retention period (DELIVERY_RETENTION_DAYS, 30 by default), then pruned with its
+    // attempt log (what the instance's pruning thread does once a minute, called here at moments
+    // of the test's choosing).
+    let delivered_at = monday_morning() + chrono::Duration::seconds(7);
+    let prune = |days: i64| {
+        let before = (delivered_at + chrono::Duration::days(days)).naive_utc();
+        app.database().write(|c| persistence::outbox::prune(c, before, 100)).unwrap()
+    };
+    assert_eq!(prune(-1), 0, "delivered after that moment");
+    assert_eq!(deliveries(&app, &admin, &sub, "").await.len(), 1);
+    assert_eq!(prune(1), 1);
+    assert!(deliveries(&app, &admin, &sub, "").await.is_empty(), "pruned");
 }
 both!(a_message_refused_with_500_is_retried_and_delivered_once, refused_then_delivered_once);
 
@@ -303,6 +316,9 @@ async fn dead_lettered_then_replayed(backend: Backend) {
     assert!(log[1]["latency_ms"].as_i64().unwrap() >= 250);
     let dead = deliveries(&app, &admin, &sub, "?state=dead").await;
     assert_eq!(dead.len(), 1, "listed among the dead letters");
+    // Dead letters are never pruned: they wait for the operator.
+    let far = (monday_morning() + chrono::Duration::days(3650)).naive_utc();
+    assert_eq!(app.database().write(|c| persistence::outbox::prune(c, far, 100)).unwrap(), 0);
     assert!(deliveries(&app, &admin, &sub, "?state=pending").await.is_empty());
 
     // Nothing more is tried, however long one waits...
