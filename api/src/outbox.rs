@@ -399,9 +399,14 @@ impl Ctx {
             Ok(r) if r.status().is_success() => Ok(Some(r.status().as_u16())),
             Ok(r) => Err((Some(r.status().as_u16()), format!("the receiver answered {}", r.status()))),
             Err(e) if e.is_timeout() => Err((None, format!("no answer within {} ms", self.settings.timeout_ms))),
-            Err(e) if refused_address(&e).is_some() => Err((None, refused_address(&e).unwrap_or_default())),
-            Err(e) if e.is_connect() => Err((None, "cannot connect to the receiver".into())),
-            Err(e) => Err((None, format!("the request failed: {e}"))),
+            Err(e) => Err((
+                None,
+                match refused_address(&e) {
+                    Some(refusal) => refusal,
+                    None if e.is_connect() => "cannot connect to the receiver".into(),
+                    None => format!("the request failed: {e}"),
+                },
+            )),
         }
     }
 

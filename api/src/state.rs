@@ -117,6 +117,26 @@ impl AppState {
         }
     }
 
+    /// Runs `step` (at most `batch` rows, one transaction each time) until a step does less than a full
+    /// batch: a full one means more are waiting. A failure is logged and left for the next tick.
+    fn in_batches(
+        &self,
+        batch: i64,
+        what: &str,
+        step: impl Fn(&mut persistence::DbConnection, i64) -> Result<usize, StoreError>,
+    ) {
+        loop {
+            match self.db.write(|c| step(c, batch)) {
+                Ok(n) if n >= batch as usize => continue,
+                Ok(_) => return,
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not {what}");
+                    return;
+                }
+            }
+        }
+    }
+
     /// Starts a background thread of this instance that runs `tick` every `interval` for as long as the
     /// state lives and the instance is not stopping.
     fn every(
@@ -225,17 +245,9 @@ impl AppState {
     /// instance runs one; they take turns through the database.
     pub fn fold_monitoring_counts(state: Weak<AppState>) {
         let spawned = AppState::every(&state, "monitoring-fold", MONITORING_FOLD_INTERVAL, |state| {
-            // A full batch means more are waiting: go on at once.
-            loop {
-                match state.db.write(|c| persistence::monitoring::fold(c, MONITORING_FOLD_BATCH)) {
-                    Ok(n) if n >= MONITORING_FOLD_BATCH as usize => continue,
-                    Ok(_) => break,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "could not fold the monitoring counts");
-                        break;
-                    }
-                }
-            }
+            state.in_batches(MONITORING_FOLD_BATCH, "fold the monitoring counts", |c, batch| {
+                persistence::monitoring::fold(c, batch)
+            });
         });
         if let Err(e) = spawned {
             tracing::error!(error = %e, "cannot fold the monitoring counts: the view reads ever more pending changes");
@@ -248,16 +260,9 @@ impl AppState {
     pub fn prune_deliveries(state: Weak<AppState>, retention_days: u64) {
         let spawned = AppState::every(&state, "deliveries-prune", DELIVERY_PRUNE_INTERVAL, move |state| {
             let before = (state.clock.now() - chrono::Duration::days(retention_days as i64)).naive_utc();
-            loop {
-                match state.db.write(|c| persistence::outbox::prune(c, before, DELIVERY_PRUNE_BATCH)) {
-                    Ok(n) if n >= DELIVERY_PRUNE_BATCH as usize => continue,
-                    Ok(_) => break,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "could not prune delivered deliveries");
-                        break;
-                    }
-                }
-            }
+            state.in_batches(DELIVERY_PRUNE_BATCH, "prune delivered deliveries", |c, batch| {
+                persistence::outbox::prune(c, before, batch)
+            });
         });
         if let Err(e) = spawned {
             tracing::error!(error = %e, "cannot prune delivered deliveries: they are kept");

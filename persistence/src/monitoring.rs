@@ -133,27 +133,8 @@ fn scoped_query_on<T: diesel::deserialize::QueryableByName<crate::db::MultiBacke
     scope: &Scope,
     alias: &str,
 ) -> Result<Vec<T>, StoreError> {
-    use diesel::sql_types::{Text, Timestamp};
-    let (mut cond, texts, times) = where_clause(who, scope, alias);
-    let pg = matches!(conn, DbConnection::Postgresql(_));
-    let mut n = 0;
-    let mut placeholder = |c: &mut String, marker: &str| {
-        while let Some(i) = c.find(marker) {
-            n += 1;
-            let p = if pg { format!("${n}") } else { "?".into() };
-            c.replace_range(i..i + marker.len(), &p);
-        }
-    };
-    placeholder(&mut cond, "$TEXT");
-    placeholder(&mut cond, "$TIME");
-    let mut q = diesel::sql_query(select.replace("{where}", &cond)).into_boxed::<crate::db::MultiBackend>();
-    for t in texts {
-        q = q.bind::<Text, _>(t);
-    }
-    for t in times {
-        q = q.bind::<Timestamp, _>(t);
-    }
-    Ok(q.load(conn)?)
+    let (cond, texts, times) = where_clause(who, scope, alias);
+    bound_query(conn, &select.replace("{where}", &cond), texts, times)
 }
 
 #[derive(QueryableByName)]
@@ -186,7 +167,7 @@ pub fn groups(conn: &mut DbConnection, who: &Visibility, scope: &Scope) -> Resul
     let mut rows: Vec<GroupRow> = Vec::new();
     if let Some(months) = &period.months {
         let (cond, binds) = counted.condition(months);
-        rows.extend(text_query::<GroupRow>(
+        rows.extend(bound_query::<GroupRow>(
             conn,
             &format!(
                 "SELECT service_key, passport_version, channel, NULLIF(subtype, '') AS subtype, status, \
@@ -198,6 +179,7 @@ pub fn groups(conn: &mut DbConnection, who: &Visibility, scope: &Scope) -> Resul
                  GROUP BY service_key, passport_version, channel, subtype, status HAVING SUM(applications) <> 0"
             ),
             [binds.clone(), binds].concat(),
+            vec![],
         )?);
     }
     for edge in period.edges {
@@ -362,23 +344,31 @@ impl Period {
     }
 }
 
-/// Runs `sql`, whose `$TEXT` markers take `binds` in order, numbered for PostgreSQL (`$1`) or
-/// positional for SQLite (`?`).
-fn text_query<T: diesel::deserialize::QueryableByName<crate::db::MultiBackend> + 'static>(
+/// Runs `sql`, whose `$TEXT` markers take `texts` and then whose `$TIME` markers take `times`, in
+/// order, numbered for PostgreSQL (`$1`) or positional for SQLite (`?`). Every text marker must come
+/// before every time marker in the SQL (the binds are positional).
+fn bound_query<T: diesel::deserialize::QueryableByName<crate::db::MultiBackend> + 'static>(
     conn: &mut DbConnection,
     sql: &str,
-    binds: Vec<String>,
+    texts: Vec<String>,
+    times: Vec<NaiveDateTime>,
 ) -> Result<Vec<T>, StoreError> {
+    use diesel::sql_types::{Text, Timestamp};
     let pg = matches!(conn, DbConnection::Postgresql(_));
     let mut sql = sql.to_string();
     let mut n = 0;
-    while let Some(i) = sql.find("$TEXT") {
-        n += 1;
-        sql.replace_range(i..i + 5, &if pg { format!("${n}") } else { "?".into() });
+    for marker in ["$TEXT", "$TIME"] {
+        while let Some(i) = sql.find(marker) {
+            n += 1;
+            sql.replace_range(i..i + marker.len(), &if pg { format!("${n}") } else { "?".into() });
+        }
     }
     let mut q = diesel::sql_query(sql).into_boxed::<crate::db::MultiBackend>();
-    for b in binds {
-        q = q.bind::<diesel::sql_types::Text, _>(b);
+    for t in texts {
+        q = q.bind::<Text, _>(t);
+    }
+    for t in times {
+        q = q.bind::<Timestamp, _>(t);
     }
     Ok(q.load(conn)?)
 }
@@ -475,7 +465,7 @@ pub fn stages(conn: &mut DbConnection, who: &Visibility, scope: &Scope) -> Resul
     let mut rows: Vec<StageRow> = Vec::new();
     if let Some(months) = &period.months {
         let (cond, binds) = counted.condition(months);
-        rows.extend(text_query::<StageRow>(
+        rows.extend(bound_query::<StageRow>(
             conn,
             &format!(
                 "SELECT stage, CAST(SUM(samples) AS BIGINT) AS n, CAST(SUM(working_days) AS BIGINT) AS wd, \
@@ -485,6 +475,7 @@ pub fn stages(conn: &mut DbConnection, who: &Visibility, scope: &Scope) -> Resul
                  GROUP BY stage HAVING SUM(samples) <> 0"
             ),
             [binds.clone(), binds].concat(),
+            vec![],
         )?);
     }
     for edge in period.edges {
@@ -551,55 +542,50 @@ struct Locked {
 /// lost; instances take turns through a try-lock (one that finds it taken folds nothing). SQLite
 /// writes one transaction at a time, so the changes up to the highest id read are all there is.
 pub fn fold(conn: &mut DbConnection, limit: i64) -> Result<usize, StoreError> {
-    let folded = match conn {
-        DbConnection::Postgresql(_) => {
-            let locked: Vec<Locked> =
-                diesel::sql_query(format!("SELECT pg_try_advisory_xact_lock({FOLD_LOCK_KEY}) AS locked")).load(conn)?;
-            if !locked.first().is_some_and(|l| l.locked) {
-                return Ok(0);
-            }
-            let mut n = 0;
-            for (totals, changes, key, sums) in FOLDS {
-                let set =
-                    sums.iter().map(|c| format!("{c} = {totals}.{c} + EXCLUDED.{c}")).collect::<Vec<_>>().join(", ");
-                let sum = sums.iter().map(|c| format!("SUM({c})")).collect::<Vec<_>>().join(", ");
-                let moved: Vec<Moved> = diesel::sql_query(format!(
-                    "WITH moved AS (DELETE FROM {changes} WHERE id IN (SELECT id FROM {changes} ORDER BY id LIMIT {limit}) \
-                     RETURNING *), folded AS (INSERT INTO {totals} ({key}, {cols}) SELECT {key}, {sum} FROM moved \
-                     GROUP BY {key} ON CONFLICT ({key}) DO UPDATE SET {set}) SELECT COUNT(*) AS n FROM moved",
-                    cols = sums.join(", "),
-                ))
-                .load(conn)?;
-                n += moved.first().map_or(0, |m| m.n as usize);
-            }
-            n
+    let pg = matches!(conn, DbConnection::Postgresql(_));
+    if pg {
+        let locked: Vec<Locked> =
+            diesel::sql_query(format!("SELECT pg_try_advisory_xact_lock({FOLD_LOCK_KEY}) AS locked")).load(conn)?;
+        if !locked.first().is_some_and(|l| l.locked) {
+            return Ok(0);
         }
-        DbConnection::Sqlite(_) => {
-            let mut n = 0;
-            for (totals, changes, key, sums) in FOLDS {
-                #[derive(QueryableByName)]
-                struct Last {
-                    #[diesel(sql_type = Nullable<BigInt>)]
-                    last: Option<i64>,
-                }
-                let last: Vec<Last> = diesel::sql_query(format!(
-                    "SELECT MAX(id) AS last FROM (SELECT id FROM {changes} ORDER BY id LIMIT {limit})"
-                ))
-                .load(conn)?;
-                let Some(last) = last.first().and_then(|l| l.last) else { continue };
-                let set = sums.iter().map(|c| format!("{c} = {c} + excluded.{c}")).collect::<Vec<_>>().join(", ");
-                let sum = sums.iter().map(|c| format!("SUM({c})")).collect::<Vec<_>>().join(", ");
-                diesel::sql_query(format!(
-                    "INSERT INTO {totals} ({key}, {cols}) SELECT {key}, {sum} FROM {changes} WHERE id <= {last} \
-                     GROUP BY {key} ON CONFLICT ({key}) DO UPDATE SET {set}",
-                    cols = sums.join(", "),
-                ))
-                .execute(conn)?;
-                n += diesel::sql_query(format!("DELETE FROM {changes} WHERE id <= {last}")).execute(conn)?;
-            }
-            n
-        }
-    };
+    }
+    #[derive(QueryableByName)]
+    struct Last {
+        #[diesel(sql_type = Nullable<BigInt>)]
+        last: Option<i64>,
+    }
+    let mut folded = 0;
+    for (totals, changes, key, sums) in FOLDS {
+        let set = sums.iter().map(|c| format!("{c} = {totals}.{c} + excluded.{c}")).collect::<Vec<_>>().join(", ");
+        let sum = sums.iter().map(|c| format!("SUM({c})")).collect::<Vec<_>>().join(", ");
+        // The changes in `source` added to the totals, one row per key.
+        let upsert = |source: &str| {
+            format!(
+                "INSERT INTO {totals} ({key}, {cols}) SELECT {key}, {sum} FROM {source} GROUP BY {key} \
+                 ON CONFLICT ({key}) DO UPDATE SET {set}",
+                cols = sums.join(", ")
+            )
+        };
+        folded += if pg {
+            let moved: Vec<Moved> = diesel::sql_query(format!(
+                "WITH moved AS (DELETE FROM {changes} WHERE id IN (SELECT id FROM {changes} ORDER BY id LIMIT {limit}) \
+                 RETURNING *), folded AS ({}) SELECT COUNT(*) AS n FROM moved",
+                upsert("moved")
+            ))
+            .load(conn)?;
+            moved.first().map_or(0, |m| m.n as usize)
+        } else {
+            let last: Vec<Last> = diesel::sql_query(format!(
+                "SELECT MAX(id) AS last FROM (SELECT id FROM {changes} ORDER BY id LIMIT {limit})"
+            ))
+            .load(conn)?;
+            let Some(last) = last.first().and_then(|l| l.last) else { continue };
+            // SQLite needs the WHERE to read `ON CONFLICT` as the upsert's, not the join's.
+            diesel::sql_query(upsert(&format!("{changes} WHERE id <= {last}"))).execute(conn)?;
+            diesel::sql_query(format!("DELETE FROM {changes} WHERE id <= {last}")).execute(conn)?
+        };
+    }
     if folded > 0 {
         // A group everybody left (the filings of a month all moved on from `submitted`) is no row.
         for (totals, _, _, sums) in FOLDS {
