@@ -418,7 +418,12 @@ fn insert_history(
     seq: i64,
     r: &HistoryRecord,
 ) -> Result<i64, StoreError> {
-    let row = HistoryRow {
+    diesel::insert_into(application_history::table).values(&history_row(application_id, seq, r)).execute(conn)?;
+    Ok(seq)
+}
+
+fn history_row(application_id: &str, seq: i64, r: &HistoryRecord) -> HistoryRow {
+    HistoryRow {
         id: uuid::Uuid::now_v7().to_string(),
         application_id: application_id.to_string(),
         seq,
@@ -430,9 +435,7 @@ fn insert_history(
         to_status: Some(StatusCode(r.to_status)),
         reason: r.reason.clone(),
         changes: r.changes.to_string(),
-    };
-    diesel::insert_into(application_history::table).values(&row).execute(conn)?;
-    Ok(seq)
+    }
 }
 
 pub fn history(conn: &mut DbConnection, application_id: &str) -> Result<Vec<HistoryEntry>, StoreError> {
@@ -510,36 +513,38 @@ fn record_rest(
     event: &Event,
     notice: Option<&domain::application::notices::Notice>,
 ) -> Result<(), StoreError> {
-    events::append(
-        conn,
-        &events::NewEvent {
-            occurred_at: history.at.naive_utc(),
-            kind: event.kind.clone(),
-            application_id: app.id.clone(),
-            provider_id: app.provider_id.clone(),
-            applicant_iin: app.applicant_iin.clone(),
-            payload: event.payload.to_string(),
-            service_key: Some(app.service_key.clone()),
-        },
-    )?;
+    events::append(conn, &event_row(app, history, event))?;
     if let Some(n) = notice {
-        let [kk, ru, en] = n.texts.clone();
-        crate::notifications::insert(
-            conn,
-            &NotificationRow {
-                id: uuid::Uuid::now_v7().to_string(),
-                recipient_iin: app.applicant_iin.clone(),
-                application_id: app.id.clone(),
-                kind: n.kind.clone(),
-                text_kk: kk,
-                text_ru: ru,
-                text_en: en,
-                created_at: history.at.naive_utc(),
-                read_at: None,
-            },
-        )?;
+        crate::notifications::insert(conn, &notice_row(app, history, n))?;
     }
     Ok(())
+}
+
+fn event_row(app: &Application, history: &HistoryRecord, event: &Event) -> events::NewEvent {
+    events::NewEvent {
+        occurred_at: history.at.naive_utc(),
+        kind: event.kind.clone(),
+        application_id: app.id.clone(),
+        provider_id: app.provider_id.clone(),
+        applicant_iin: app.applicant_iin.clone(),
+        payload: event.payload.to_string(),
+        service_key: Some(app.service_key.clone()),
+    }
+}
+
+fn notice_row(app: &Application, history: &HistoryRecord, n: &domain::application::notices::Notice) -> NotificationRow {
+    let [kk, ru, en] = n.texts.clone();
+    NotificationRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        recipient_iin: app.applicant_iin.clone(),
+        application_id: app.id.clone(),
+        kind: n.kind.clone(),
+        text_kk: kk,
+        text_ru: ru,
+        text_en: en,
+        created_at: history.at.naive_utc(),
+        read_at: None,
+    }
 }
 
 /// Stores a change the procedure decided: the application (optimistically, see [`update`]) with its
@@ -554,10 +559,43 @@ pub fn save(conn: &mut DbConnection, change: &Change) -> Result<(), StoreError> 
 
 /// Stores a new application with the history entry, event and notice of its filing.
 pub fn save_new(conn: &mut DbConnection, change: &Change) -> Result<(), StoreError> {
+    if let DbConnection::Postgresql(pg) = conn {
+        let (event_id, event, live) = save_new_in_one_statement(pg, change)?;
+        return crate::outbox::fan_out_to(conn, event_id, &event, live).map(drop);
+    }
     insert(conn, &change.application)?;
     // The filing is the first entry of a new application's history: no need to look up the last one.
     insert_history(conn, &change.application.id, 1, &change.history)?;
     record_rest(conn, &change.application, &change.history, &change.event, change.notice.as_ref())
+}
+
+/// [`save_new`] on PostgreSQL: the same rows, written by one statement ([`crate::together`]) that
+/// also reads the live subscriptions; it answers the event, its id and those subscriptions, for the
+/// fan-out (whose deliveries, rare, follow one by one).
+type Filed = (i64, events::NewEvent, Vec<(String, String)>);
+
+fn save_new_in_one_statement(pg: &mut diesel::PgConnection, change: &Change) -> Result<Filed, StoreError> {
+    use crate::schema::{events as events_table, notifications};
+    let (app, history) = (&change.application, &change.history);
+    let event = event_row(app, history, &change.event);
+    let notice = change.notice.as_ref().map(|n| notice_row(app, history, n));
+    let mut writes: Vec<Box<dyn diesel::query_builder::QueryFragment<diesel::pg::Pg> + '_>> = vec![
+        Box::new(diesel::insert_into(applications::table).values(ApplicationRow::of(app))),
+        Box::new(diesel::insert_into(application_history::table).values(history_row(&app.id, 1, history))),
+    ];
+    if let Some(n) = &notice {
+        writes.push(Box::new(diesel::insert_into(notifications::table).values(n)));
+    }
+    let rows = crate::together::WithEvent {
+        writes,
+        event: Box::new(diesel::insert_into(events_table::table).values(&event).returning(events_table::id)),
+    }
+    .run(pg)?;
+    let event_id =
+        rows.first().map(|r| r.event_id).ok_or_else(|| StoreError::Corrupt("the filing wrote no event".into()))?;
+    let live: Vec<(String, String)> =
+        rows.into_iter().filter_map(|r| Some((r.subscription_id?, r.filter.unwrap_or_default()))).collect();
+    Ok((event_id, event, live))
 }
 
 #[cfg(test)]

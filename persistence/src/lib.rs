@@ -23,6 +23,7 @@ pub mod registries;
 pub mod schema;
 pub mod sequences;
 pub mod staff;
+pub mod together;
 
 pub use db::{Backend, Database, DbConnection, DbOptions};
 /// The driver error, so callers can convert it without depending on diesel themselves.

@@ -35,9 +35,13 @@ pub struct SubscriptionRow {
 
 impl SubscriptionRow {
     pub fn filter(&self) -> Result<Filter, StoreError> {
-        serde_json::from_str(&self.filter)
-            .map_err(|e| StoreError::Corrupt(format!("subscription {}: filter: {e}", self.id)))
+        parse_filter(&self.id, &self.filter)
     }
+}
+
+fn parse_filter(subscription_id: &str, filter: &str) -> Result<Filter, StoreError> {
+    serde_json::from_str(filter)
+        .map_err(|e| StoreError::Corrupt(format!("subscription {subscription_id}: filter: {e}")))
 }
 
 /// The states of a delivery.
@@ -150,14 +154,29 @@ pub fn fan_out(conn: &mut DbConnection, event_id: i64, event: &NewEvent) -> Resu
         .filter(subscriptions::deleted_at.is_null())
         .select(SubscriptionRow::as_select())
         .load(conn)?;
+    fan_out_to(conn, event_id, event, subs.into_iter().map(|s| (s.id, s.filter)))
+}
+
+/// [`fan_out`] over live subscriptions already read, as `(id, filter JSON)`: the PostgreSQL filing
+/// reads them in the statement that writes the event ([`crate::together`]).
+pub fn fan_out_to(
+    conn: &mut DbConnection,
+    event_id: i64,
+    event: &NewEvent,
+    live: impl IntoIterator<Item = (String, String)>,
+) -> Result<usize, StoreError> {
     let mut n = 0;
-    for sub in subs {
-        if !sub.filter()?.matches(&event.kind, event.service_key.as_deref(), &event.provider_id) {
+    for (subscription_id, filter) in live {
+        if !parse_filter(&subscription_id, &filter)?.matches(
+            &event.kind,
+            event.service_key.as_deref(),
+            &event.provider_id,
+        ) {
             continue;
         }
         let row = DeliveryRow {
             id: uuid::Uuid::now_v7().to_string(),
-            subscription_id: sub.id,
+            subscription_id,
             event_id,
             state: state::PENDING.into(),
             attempts: 0,
