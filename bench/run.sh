@@ -397,6 +397,11 @@ run_wrk warmup_post "$CLIENTS" "$WARMUP" 10 post.lua "$URL_ID" "$APPLICANT"
 log "measuring: $CLIENTS clients, ${DURATION}s each, ceilings next to each endpoint"
 run_pgbench ceiling_insert "$CLIENTS" "$DURATION" insert.sql
 run_wrk submit "$CLIENTS" "$DURATION" 30 post.lua "$URL_ID" "$APPLICANT"
+# For reference: the database alone doing a filing's work, as the server sends it and in the cheapest
+# atomic form (the registration sequence is the server's year's, in the calendar's zone).
+YEAR="$(TZ=Asia/Almaty date +%Y)"
+run_pgbench ceiling_filing "$CLIENTS" "$DURATION" filing.sql -D year="$YEAR"
+run_pgbench ceiling_filing_one "$CLIENTS" "$DURATION" filing_one_statement.sql -D year="$YEAR"
 run_wrk ceiling_live_1 "$CLIENTS" "$DURATION" 10 get.lua "$BASE/health/live"
 run_wrk read_by_id "$CLIENTS" "$DURATION" 10 get_ids.lua "$URL_ID" "$EMPLOYEE"
 run_pgbench ceiling_select "$CLIENTS" "$DURATION" select_by_id.sql -D count="$ID_COUNT"
@@ -466,6 +471,8 @@ REPORT="$WORK/report.md"
         ceiling_aggregate 'p99 < 100 ms' "$(verdict lt "$p" 100000)"
     echo "| \`GET /health/live\` (ceiling, before the read by id / the list) | $(rate "$(field ceiling_live_1 2)") / $(rate "$(field ceiling_live_2 2)") | $(ms "$(field ceiling_live_1 3)") / $(ms "$(field ceiling_live_2 3)") | $(ms "$(field ceiling_live_1 4)") / $(ms "$(field ceiling_live_2 4)") | | | | | |"
     echo "| pgbench single-row insert (ceiling) | $(rate "$(field ceiling_insert 2)") | $(ms "$(field ceiling_insert 3)") | $(ms "$(field ceiling_insert 4)") | | | | | |"
+    echo "| pgbench: a filing's statements as the server sends them (the database alone, for reference) | $(rate "$(field ceiling_filing 2)") | $(ms "$(field ceiling_filing 3)") | $(ms "$(field ceiling_filing 4)") | | | $(ratio "$(field ceiling_filing 2)" "$(field ceiling_insert 2)") of the insert ceiling; the server $(ratio "$(field submit 2)" "$(field ceiling_filing 2)") of this | | |"
+    echo "| pgbench: a filing's writes as one statement, one commit (the cheapest atomic form, for reference) | $(rate "$(field ceiling_filing_one 2)") | $(ms "$(field ceiling_filing_one 3)") | $(ms "$(field ceiling_filing_one 4)") | | | $(ratio "$(field ceiling_filing_one 2)" "$(field ceiling_insert 2)") of the insert ceiling | | |"
     echo "| pgbench read of one application by id (the database alone, for reference) | $(rate "$(field ceiling_select 2)") | $(ms "$(field ceiling_select 3)") | $(ms "$(field ceiling_select 4)") | | | $(ratio "$(field ceiling_select 2)" "$(field ceiling_live_1 2)") of /health/live | | |"
     echo "| indexed SQL aggregate of one provider (ceiling) | $(rate "$(field ceiling_aggregate 2)") | $(ms "$(field ceiling_aggregate 3)") | $(ms "$(field ceiling_aggregate 4)") | | | | | |"
     echo
