@@ -254,6 +254,10 @@ pub fn insert(conn: &mut DbConnection, app: &Application) -> Result<(), StoreErr
     Ok(())
 }
 
+fn changed_since(id: &str) -> StoreError {
+    StoreError::Conflict(format!("application {id} changed since it was read"))
+}
+
 pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<Application>, StoreError> {
     applications::table
         .filter(applications::id.eq(id))
@@ -279,7 +283,7 @@ pub fn update(conn: &mut DbConnection, app: &Application) -> Result<(), StoreErr
     if n == 1 {
         Ok(())
     } else {
-        Err(StoreError::Conflict(format!("application {} changed since it was read", row.id)))
+        Err(changed_since(&row.id))
     }
 }
 
@@ -550,6 +554,31 @@ fn notice_row(app: &Application, history: &HistoryRecord, n: &domain::applicatio
 /// Stores a change the procedure decided: the application (optimistically, see [`update`]) with its
 /// history entry, event and notice, in the caller's transaction.
 pub fn save(conn: &mut DbConnection, change: &Change) -> Result<(), StoreError> {
+    if let DbConnection::Postgresql(pg) = conn {
+        let app = &change.application;
+        let seq = next_seq(pg, &app.id)?;
+        let row = ApplicationRow::of(app);
+        let changed = diesel::update(
+            applications::table
+                .filter(applications::id.eq(&row.id))
+                .filter(applications::row_version.eq(row.row_version - 1)),
+        )
+        .set(&row)
+        .returning(applications::id);
+        // A change that won the race since `seq` was read took that position too: its history entry
+        // is a unique violation here, the same lost race as an update that matched no row.
+        let (guarded, filed) = write_together(pg, change, seq, None, Some(Box::new(changed))).map_err(|e| match e {
+            StoreError::Conflict(_) => changed_since(&app.id),
+            other => other,
+        })?;
+        if guarded != Some(1) {
+            return Err(changed_since(&app.id));
+        }
+        if let Some(t) = &change.stage {
+            crate::monitoring::record_stage(conn, app, t)?;
+        }
+        return fan_out(conn, filed);
+    }
     update(conn, &change.application)?;
     if let Some(t) = &change.stage {
         crate::monitoring::record_stage(conn, &change.application, t)?;
@@ -560,8 +589,9 @@ pub fn save(conn: &mut DbConnection, change: &Change) -> Result<(), StoreError> 
 /// Stores a new application with the history entry, event and notice of its filing.
 pub fn save_new(conn: &mut DbConnection, change: &Change) -> Result<(), StoreError> {
     if let DbConnection::Postgresql(pg) = conn {
-        let (event_id, event, live) = save_new_in_one_statement(pg, change)?;
-        return crate::outbox::fan_out_to(conn, event_id, &event, live).map(drop);
+        let insert = diesel::insert_into(applications::table).values(ApplicationRow::of(&change.application));
+        let (_, filed) = write_together(pg, change, 1, Some(Box::new(insert)), None)?;
+        return fan_out(conn, filed);
     }
     insert(conn, &change.application)?;
     // The filing is the first entry of a new application's history: no need to look up the last one.
@@ -569,33 +599,57 @@ pub fn save_new(conn: &mut DbConnection, change: &Change) -> Result<(), StoreErr
     record_rest(conn, &change.application, &change.history, &change.event, change.notice.as_ref())
 }
 
-/// [`save_new`] on PostgreSQL: the same rows, written by one statement ([`crate::together`]) that
-/// also reads the live subscriptions; it answers the event, its id and those subscriptions, for the
-/// fan-out (whose deliveries, rare, follow one by one).
-type Filed = (i64, events::NewEvent, Vec<(String, String)>);
+type PgWrite<'a> = Box<dyn diesel::query_builder::QueryFragment<diesel::pg::Pg> + 'a>;
 
-fn save_new_in_one_statement(pg: &mut diesel::PgConnection, change: &Change) -> Result<Filed, StoreError> {
+/// An event written by [`write_together`], its id and the live subscriptions `(id, filter)`.
+struct Filed {
+    event_id: i64,
+    event: events::NewEvent,
+    live: Vec<(String, String)>,
+}
+
+/// The next position in an application's history.
+fn next_seq(pg: &mut diesel::PgConnection, application_id: &str) -> Result<i64, StoreError> {
+    let last: Option<i64> = application_history::table
+        .filter(application_history::application_id.eq(application_id))
+        .select(diesel::dsl::max(application_history::seq))
+        .first(pg)?;
+    Ok(last.unwrap_or(0) + 1)
+}
+
+/// [`save`] and [`save_new`] on PostgreSQL: `first` (the new application's insert), the history entry
+/// at `seq`, the notice and the event written by one statement ([`crate::together`]), which also
+/// runs `guard` (the optimistic update, its rows counted for the caller) and reads the live
+/// subscriptions for the fan-out.
+fn write_together<'a>(
+    pg: &mut diesel::PgConnection,
+    change: &'a Change,
+    seq: i64,
+    first: Option<PgWrite<'a>>,
+    guard: Option<PgWrite<'a>>,
+) -> Result<(Option<i64>, Filed), StoreError> {
     use crate::schema::{events as events_table, notifications};
     let (app, history) = (&change.application, &change.history);
     let event = event_row(app, history, &change.event);
-    let notice = change.notice.as_ref().map(|n| notice_row(app, history, n));
-    let mut writes: Vec<Box<dyn diesel::query_builder::QueryFragment<diesel::pg::Pg> + '_>> = vec![
-        Box::new(diesel::insert_into(applications::table).values(ApplicationRow::of(app))),
-        Box::new(diesel::insert_into(application_history::table).values(history_row(&app.id, 1, history))),
-    ];
-    if let Some(n) = &notice {
-        writes.push(Box::new(diesel::insert_into(notifications::table).values(n)));
+    let mut writes: Vec<PgWrite<'a>> = first.into_iter().collect();
+    writes.push(Box::new(diesel::insert_into(application_history::table).values(history_row(&app.id, seq, history))));
+    if let Some(n) = &change.notice {
+        writes.push(Box::new(diesel::insert_into(notifications::table).values(notice_row(app, history, n))));
     }
     let rows = crate::together::WithEvent {
+        guard,
         writes,
-        event: Box::new(diesel::insert_into(events_table::table).values(&event).returning(events_table::id)),
+        event: Box::new(diesel::insert_into(events_table::table).values(event.clone()).returning(events_table::id)),
     }
     .run(pg)?;
-    let event_id =
-        rows.first().map(|r| r.event_id).ok_or_else(|| StoreError::Corrupt("the filing wrote no event".into()))?;
-    let live: Vec<(String, String)> =
-        rows.into_iter().filter_map(|r| Some((r.subscription_id?, r.filter.unwrap_or_default()))).collect();
-    Ok((event_id, event, live))
+    let first = rows.first().ok_or_else(|| StoreError::Corrupt("the change wrote no event".into()))?;
+    let (event_id, guarded) = (first.event_id, first.guarded);
+    let live = rows.into_iter().filter_map(|r| Some((r.subscription_id?, r.filter.unwrap_or_default()))).collect();
+    Ok((guarded, Filed { event_id, event, live }))
+}
+
+fn fan_out(conn: &mut DbConnection, filed: Filed) -> Result<(), StoreError> {
+    crate::outbox::fan_out_to(conn, filed.event_id, &filed.event, filed.live).map(drop)
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! Writes that commit together, sent to PostgreSQL as one statement (issue 11).
 //!
 //! A filing writes four rows (the application, its first history entry, its event, the applicant's
-//! notice) and reads the subscriptions the event fans out to. Statement by statement that is five
+//! notice) and reads the subscriptions the event fans out to; every later change of an application
+//! updates its row instead of inserting it. Statement by statement that is five
 //! round trips inside the transaction, and on this workload each costs PostgreSQL about as much as
 //! the row it writes (`bench/pgbench/filing.sql` against `filing_one_statement.sql`). Here the
 //! very same diesel `INSERT`s, built and type-checked as the SQLite path builds them, are wrapped
@@ -16,10 +17,14 @@ use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{BigInt, Nullable, Text, Untyped};
 use diesel::{PgConnection, QueryResult, QueryableByName, RunQueryDsl};
 
-/// `writes`, then `event` (an `INSERT INTO events ... RETURNING id`), as one statement that answers
-/// one row per live subscription (or one row without a subscription when there is none): the event's
-/// id, and each subscription's id and filter for the fan-out.
+/// `guard`, `writes`, then `event` (an `INSERT INTO events ... RETURNING id`), as one statement that
+/// answers one row per live subscription (or one row without a subscription when there is none): the
+/// event's id, how many rows `guard` returned, and each subscription's id and filter for the fan-out.
 pub struct WithEvent<'a> {
+    /// A write whose rows are counted (`... RETURNING` something): an optimistic update, which the
+    /// caller rejects unless it changed exactly one row. Its rejection rolls the whole transaction
+    /// back, so the other parts, which run whatever it matched, never commit without it.
+    pub guard: Option<Box<dyn QueryFragment<Pg> + 'a>>,
     pub writes: Vec<Box<dyn QueryFragment<Pg> + 'a>>,
     pub event: Box<dyn QueryFragment<Pg> + 'a>,
 }
@@ -29,6 +34,9 @@ pub struct WithEvent<'a> {
 pub struct EventAndSubscription {
     #[diesel(sql_type = BigInt)]
     pub event_id: i64,
+    /// The rows `guard` returned; NULL without a guard.
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub guarded: Option<i64>,
     #[diesel(sql_type = Nullable<Text>)]
     pub subscription_id: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]
@@ -38,6 +46,11 @@ pub struct EventAndSubscription {
 impl QueryFragment<Pg> for WithEvent<'_> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
         out.push_sql("WITH ");
+        if let Some(guard) = &self.guard {
+            out.push_sql("guard AS (");
+            guard.walk_ast(out.reborrow())?;
+            out.push_sql("), ");
+        }
         for (i, write) in self.writes.iter().enumerate() {
             out.push_sql(&format!("w{i} AS ("));
             write.walk_ast(out.reborrow())?;
@@ -46,8 +59,10 @@ impl QueryFragment<Pg> for WithEvent<'_> {
         out.push_sql("event AS (");
         self.event.walk_ast(out.reborrow())?;
         // LEFT JOIN: the event's id comes back even when nobody subscribes.
+        out.push_sql(") SELECT event.id AS event_id, ");
+        out.push_sql(if self.guard.is_some() { "(SELECT count(*) FROM guard)" } else { "NULL::bigint" });
         out.push_sql(
-            ") SELECT event.id AS event_id, s.id AS subscription_id, s.filter AS filter \
+            " AS guarded, s.id AS subscription_id, s.filter AS filter \
              FROM event LEFT JOIN subscriptions s ON s.deleted_at IS NULL ORDER BY s.id",
         );
         Ok(())

@@ -190,9 +190,20 @@ e2e!(two_concurrent_decisions_one_wins, |app| {
             .send()
     };
     let (r1, r2) = futures::join!(send("first"), send("second"));
-    let mut codes = vec![r1.unwrap().status().as_u16(), r2.unwrap().status().as_u16()];
-    codes.sort();
-    assert!(codes == vec![200, 409] || codes == vec![200, 412], "{codes:?}");
+    let mut answers = Vec::new();
+    for r in [r1.unwrap(), r2.unwrap()] {
+        answers.push((r.status().as_u16(), r.json::<Value>().await.unwrap()));
+    }
+    answers.sort_by_key(|(s, _)| *s);
+    let codes: Vec<u16> = answers.iter().map(|(s, _)| *s).collect();
+    assert!(codes == vec![200, 409] || codes == vec![200, 412], "{answers:?}");
+    // The loser is told what happened in the API's words, whichever write noticed the race first
+    // (on PostgreSQL the update and the history entry go in one statement).
+    let (_, lost) = &answers[1];
+    if codes[1] == 409 {
+        assert_eq!(lost["code"], "concurrent_change", "{lost}");
+        assert!(lost["detail"].as_str().unwrap().contains("changed since it was read"), "{lost}");
+    }
     // A stale ETag is refused outright.
     let (_, now) = app.get(&format!("/api/v1/applications/{id}"), Some(&head)).await;
     assert_eq!(now["status"], "approved");
