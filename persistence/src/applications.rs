@@ -505,6 +505,11 @@ pub fn record(
     event: &Event,
     notice: Option<&domain::application::notices::Notice>,
 ) -> Result<(), StoreError> {
+    if let DbConnection::Postgresql(pg) = conn {
+        let seq = next_seq(pg, &app.id)?;
+        let (_, filed) = write_together(pg, Parts { app, history, event, notice }, seq, None, None)?;
+        return fan_out(conn, filed);
+    }
     append_history(conn, &app.id, history)?;
     record_rest(conn, app, history, event, notice)
 }
@@ -567,10 +572,11 @@ pub fn save(conn: &mut DbConnection, change: &Change) -> Result<(), StoreError> 
         .returning(applications::id);
         // A change that won the race since `seq` was read took that position too: its history entry
         // is a unique violation here, the same lost race as an update that matched no row.
-        let (guarded, filed) = write_together(pg, change, seq, None, Some(Box::new(changed))).map_err(|e| match e {
-            StoreError::Conflict(_) => changed_since(&app.id),
-            other => other,
-        })?;
+        let (guarded, filed) =
+            write_together(pg, Parts::of(change), seq, None, Some(Box::new(changed))).map_err(|e| match e {
+                StoreError::Conflict(_) => changed_since(&app.id),
+                other => other,
+            })?;
         if guarded != Some(1) {
             return Err(changed_since(&app.id));
         }
@@ -590,13 +596,32 @@ pub fn save(conn: &mut DbConnection, change: &Change) -> Result<(), StoreError> 
 pub fn save_new(conn: &mut DbConnection, change: &Change) -> Result<(), StoreError> {
     if let DbConnection::Postgresql(pg) = conn {
         let insert = diesel::insert_into(applications::table).values(ApplicationRow::of(&change.application));
-        let (_, filed) = write_together(pg, change, 1, Some(Box::new(insert)), None)?;
+        let (_, filed) = write_together(pg, Parts::of(change), 1, Some(Box::new(insert)), None)?;
         return fan_out(conn, filed);
     }
     insert(conn, &change.application)?;
     // The filing is the first entry of a new application's history: no need to look up the last one.
     insert_history(conn, &change.application.id, 1, &change.history)?;
     record_rest(conn, &change.application, &change.history, &change.event, change.notice.as_ref())
+}
+
+/// What goes with every change of an application, besides its own row.
+struct Parts<'a> {
+    app: &'a Application,
+    history: &'a HistoryRecord,
+    event: &'a Event,
+    notice: Option<&'a domain::application::notices::Notice>,
+}
+
+impl<'a> Parts<'a> {
+    fn of(change: &'a Change) -> Self {
+        Parts {
+            app: &change.application,
+            history: &change.history,
+            event: &change.event,
+            notice: change.notice.as_ref(),
+        }
+    }
 }
 
 type PgWrite<'a> = Box<dyn diesel::query_builder::QueryFragment<diesel::pg::Pg> + 'a>;
@@ -617,23 +642,22 @@ fn next_seq(pg: &mut diesel::PgConnection, application_id: &str) -> Result<i64, 
     Ok(last.unwrap_or(0) + 1)
 }
 
-/// [`save`] and [`save_new`] on PostgreSQL: `first` (the new application's insert), the history entry
+/// [`save`], [`save_new`] and [`record`] on PostgreSQL: `first` (a new application's insert), the history entry
 /// at `seq`, the notice and the event written by one statement ([`crate::together`]), which also
 /// runs `guard` (the optimistic update, its rows counted for the caller) and reads the live
 /// subscriptions for the fan-out.
 fn write_together<'a>(
     pg: &mut diesel::PgConnection,
-    change: &'a Change,
+    Parts { app, history, event, notice }: Parts<'_>,
     seq: i64,
     first: Option<PgWrite<'a>>,
     guard: Option<PgWrite<'a>>,
 ) -> Result<(Option<i64>, Filed), StoreError> {
     use crate::schema::{events as events_table, notifications};
-    let (app, history) = (&change.application, &change.history);
-    let event = event_row(app, history, &change.event);
+    let event = event_row(app, history, event);
     let mut writes: Vec<PgWrite<'a>> = first.into_iter().collect();
     writes.push(Box::new(diesel::insert_into(application_history::table).values(history_row(&app.id, seq, history))));
-    if let Some(n) = &change.notice {
+    if let Some(n) = notice {
         writes.push(Box::new(diesel::insert_into(notifications::table).values(notice_row(app, history, n))));
     }
     let rows = crate::together::WithEvent {
