@@ -157,7 +157,7 @@ pub fn fan_out(conn: &mut DbConnection, event_id: i64, event: &NewEvent) -> Resu
     fan_out_to(conn, event_id, event, subs.into_iter().map(|s| (s.id, s.filter)))
 }
 
-/// [`fan_out`] over live subscriptions already read, as `(id, filter JSON)`: the PostgreSQL filing
+/// [`fan_out`] over live subscriptions already read, as `(id, filter JSON)`: every change on PostgreSQL
 /// reads them in the statement that writes the event ([`crate::together`]).
 pub fn fan_out_to(
     conn: &mut DbConnection,
