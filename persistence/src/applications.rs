@@ -273,18 +273,30 @@ pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<Application>, St
 /// transaction rolls back.
 pub fn update(conn: &mut DbConnection, app: &Application) -> Result<(), StoreError> {
     let row = ApplicationRow::of(app);
-    let n = diesel::update(
-        applications::table
-            .filter(applications::id.eq(&row.id))
-            .filter(applications::row_version.eq(row.row_version - 1)),
-    )
-    .set(&row)
-    .execute(conn)?;
+    let n = optimistic_update(&row).execute(conn)?;
     if n == 1 {
         Ok(())
     } else {
         Err(changed_since(&row.id))
     }
+}
+
+type OptimisticUpdate<'a> = diesel::dsl::Update<
+    diesel::dsl::Filter<
+        diesel::dsl::Filter<applications::table, diesel::dsl::Eq<applications::id, &'a String>>,
+        diesel::dsl::Eq<applications::row_version, i64>,
+    >,
+    &'a ApplicationRow,
+>;
+
+/// `row` written over the version it was changed from (`row_version - 1`), and over nothing else.
+fn optimistic_update(row: &ApplicationRow) -> OptimisticUpdate<'_> {
+    diesel::update(
+        applications::table
+            .filter(applications::id.eq(&row.id))
+            .filter(applications::row_version.eq(row.row_version - 1)),
+    )
+    .set(row)
 }
 
 /// Every application whose term still runs (not in a final state), oldest first.
@@ -406,13 +418,13 @@ fn page_of(mut rows: Vec<ApplicationRow>, limit: i64) -> Result<(Vec<Application
     Ok((load_all(rows)?, more))
 }
 
-/// Appends a history entry with the next position in the application's history.
-pub fn append_history(conn: &mut DbConnection, application_id: &str, r: &HistoryRecord) -> Result<i64, StoreError> {
+/// The next position in an application's history.
+fn next_seq(conn: &mut DbConnection, application_id: &str) -> Result<i64, StoreError> {
     let last: Option<i64> = application_history::table
         .filter(application_history::application_id.eq(application_id))
         .select(diesel::dsl::max(application_history::seq))
         .first(conn)?;
-    insert_history(conn, application_id, last.unwrap_or(0) + 1, r)
+    Ok(last.unwrap_or(0) + 1)
 }
 
 /// Writes a history entry at position `seq` (unique per application: a race for one position fails).
@@ -421,9 +433,9 @@ fn insert_history(
     application_id: &str,
     seq: i64,
     r: &HistoryRecord,
-) -> Result<i64, StoreError> {
+) -> Result<(), StoreError> {
     diesel::insert_into(application_history::table).values(&history_row(application_id, seq, r)).execute(conn)?;
-    Ok(seq)
+    Ok(())
 }
 
 fn history_row(application_id: &str, seq: i64, r: &HistoryRecord) -> HistoryRow {
@@ -505,12 +517,12 @@ pub fn record(
     event: &Event,
     notice: Option<&domain::application::notices::Notice>,
 ) -> Result<(), StoreError> {
+    let seq = next_seq(conn, &app.id)?;
     if let DbConnection::Postgresql(pg) = conn {
-        let seq = next_seq(pg, &app.id)?;
         let (_, filed) = write_together(pg, Parts { app, history, event, notice }, seq, None, None)?;
-        return fan_out(conn, filed);
+        return filed.fan_out(conn);
     }
-    append_history(conn, &app.id, history)?;
+    insert_history(conn, &app.id, seq, history)?;
     record_rest(conn, app, history, event, notice)
 }
 
@@ -559,17 +571,11 @@ fn notice_row(app: &Application, history: &HistoryRecord, n: &domain::applicatio
 /// Stores a change the procedure decided: the application (optimistically, see [`update`]) with its
 /// history entry, event and notice, in the caller's transaction.
 pub fn save(conn: &mut DbConnection, change: &Change) -> Result<(), StoreError> {
+    let app = &change.application;
+    let seq = next_seq(conn, &app.id)?;
     if let DbConnection::Postgresql(pg) = conn {
-        let app = &change.application;
-        let seq = next_seq(pg, &app.id)?;
         let row = ApplicationRow::of(app);
-        let changed = diesel::update(
-            applications::table
-                .filter(applications::id.eq(&row.id))
-                .filter(applications::row_version.eq(row.row_version - 1)),
-        )
-        .set(&row)
-        .returning(applications::id);
+        let changed = optimistic_update(&row).returning(applications::id);
         // A change that won the race since `seq` was read took that position too: its history entry
         // is a unique violation here, the same lost race as an update that matched no row.
         let (guarded, filed) =
@@ -583,13 +589,14 @@ pub fn save(conn: &mut DbConnection, change: &Change) -> Result<(), StoreError> 
         if let Some(t) = &change.stage {
             crate::monitoring::record_stage(conn, app, t)?;
         }
-        return fan_out(conn, filed);
+        return filed.fan_out(conn);
     }
-    update(conn, &change.application)?;
+    update(conn, app)?;
     if let Some(t) = &change.stage {
-        crate::monitoring::record_stage(conn, &change.application, t)?;
+        crate::monitoring::record_stage(conn, app, t)?;
     }
-    record(conn, &change.application, &change.history, &change.event, change.notice.as_ref())
+    insert_history(conn, &app.id, seq, &change.history)?;
+    record_rest(conn, app, &change.history, &change.event, change.notice.as_ref())
 }
 
 /// Stores a new application with the history entry, event and notice of its filing.
@@ -597,7 +604,7 @@ pub fn save_new(conn: &mut DbConnection, change: &Change) -> Result<(), StoreErr
     if let DbConnection::Postgresql(pg) = conn {
         let insert = diesel::insert_into(applications::table).values(ApplicationRow::of(&change.application));
         let (_, filed) = write_together(pg, Parts::of(change), 1, Some(Box::new(insert)), None)?;
-        return fan_out(conn, filed);
+        return filed.fan_out(conn);
     }
     insert(conn, &change.application)?;
     // The filing is the first entry of a new application's history: no need to look up the last one.
@@ -633,15 +640,6 @@ struct Filed {
     live: Vec<(String, String)>,
 }
 
-/// The next position in an application's history.
-fn next_seq(pg: &mut diesel::PgConnection, application_id: &str) -> Result<i64, StoreError> {
-    let last: Option<i64> = application_history::table
-        .filter(application_history::application_id.eq(application_id))
-        .select(diesel::dsl::max(application_history::seq))
-        .first(pg)?;
-    Ok(last.unwrap_or(0) + 1)
-}
-
 /// [`save`], [`save_new`] and [`record`] on PostgreSQL: `first` (a new application's insert), the history entry
 /// at `seq`, the notice and the event written by one statement ([`crate::together`]), which also
 /// runs `guard` (the optimistic update, its rows counted for the caller) and reads the live
@@ -668,12 +666,15 @@ fn write_together<'a>(
     .run(pg)?;
     let first = rows.first().ok_or_else(|| StoreError::Corrupt("the change wrote no event".into()))?;
     let (event_id, guarded) = (first.event_id, first.guarded);
-    let live = rows.into_iter().filter_map(|r| Some((r.subscription_id?, r.filter.unwrap_or_default()))).collect();
+    let live = rows.into_iter().filter_map(|r| Some((r.subscription_id?, r.filter?))).collect();
     Ok((guarded, Filed { event_id, event, live }))
 }
 
-fn fan_out(conn: &mut DbConnection, filed: Filed) -> Result<(), StoreError> {
-    crate::outbox::fan_out_to(conn, filed.event_id, &filed.event, filed.live).map(drop)
+impl Filed {
+    /// The deliveries of the event to the live subscriptions whose filter it matches.
+    fn fan_out(self, conn: &mut DbConnection) -> Result<(), StoreError> {
+        crate::outbox::fan_out_to(conn, self.event_id, &self.event, self.live).map(drop)
+    }
 }
 
 #[cfg(test)]
