@@ -118,7 +118,8 @@ fn record_move(
     let mut payload = change.event_payload;
     payload["registration_number"] = json!(app.registration_number);
     let event = Event { kind: change.event_kind, payload };
-    persistence::applications::record(c, &app, &history, &event, Some(&change.notice))?;
+    persistence::applications::record(c, &app, &history, &event, Some(&change.notice))
+        .map_err(concurrent("application"))?;
     Ok(change.entry)
 }
 

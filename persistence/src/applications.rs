@@ -517,6 +517,9 @@ pub fn record(
     event: &Event,
     notice: Option<&domain::application::notices::Notice>,
 ) -> Result<(), StoreError> {
+    if let DbConnection::Postgresql(pg) = conn {
+        lock_as_read(pg, app)?;
+    }
     let seq = next_seq(conn, &app.id)?;
     if let DbConnection::Postgresql(pg) = conn {
         let (_, filed) = write_together(pg, Parts { app, history, event, notice }, seq, None, None)?;
@@ -524,6 +527,23 @@ pub fn record(
     }
     insert_history(conn, &app.id, seq, history)?;
     record_rest(conn, app, history, event, notice)
+}
+
+/// Locks `app`'s row, unless it changed since it was read (then the change decided on it is refused
+/// as a lost race). [`record`] takes the row before its history position, in the order a command's
+/// update does: a complaint step or a queue move racing a command then waits for it and is told
+/// 409, instead of each holding what the other needs (a deadlock, a 500). SQLite needs no lock:
+/// its writes are serialised by the process.
+fn lock_as_read(pg: &mut diesel::PgConnection, app: &Application) -> Result<(), StoreError> {
+    applications::table
+        .find(&app.id)
+        .filter(applications::row_version.eq(app.version))
+        .select(applications::id)
+        .for_update()
+        .first::<String>(pg)
+        .optional()?
+        .map(drop)
+        .ok_or_else(|| changed_since(&app.id))
 }
 
 /// The event and the notice of a change whose history entry is written.

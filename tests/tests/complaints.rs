@@ -346,3 +346,62 @@ e2e!(provider_satisfies_a_complaint_and_forwards_another_late, |app| {
     assert_eq!(p2["items"][0]["status"], "satisfied", "{p2}");
     assert!(p2["next_cursor"].is_null());
 });
+
+// A complaint filed while a command holds its application waits for that command, and is refused as
+// a lost race when the command changed the application: the filing was decided on what it had read.
+// `record` takes the application's row before its history position, in the order a command's update
+// does, so the two cannot each hold what the other needs. SQLite serialises writes in the process.
+e2e!(a_complaint_filed_while_a_command_changes_its_application_waits_and_is_refused, |app| {
+    if app.backend != e2e::Backend::Postgres {
+        return;
+    }
+    let id = refused_application(&app).await;
+    let db = app.database();
+    let (locked, is_locked) = std::sync::mpsc::channel();
+    let row = id.clone();
+    // Stands in for a command in flight: holds the row until the filing waits for it, then changes it.
+    let command = std::thread::spawn(move || {
+        db.write(|c| {
+            use diesel::sql_types::Text;
+            use diesel::RunQueryDsl;
+            #[derive(diesel::QueryableByName)]
+            struct Count {
+                #[diesel(sql_type = diesel::sql_types::BigInt)]
+                n: i64,
+            }
+            diesel::sql_query("SELECT id FROM applications WHERE id = $1 FOR UPDATE")
+                .bind::<Text, _>(&row)
+                .execute(c)?;
+            locked.send(()).unwrap();
+            let waiting = "SELECT count(*) AS n FROM pg_stat_activity \
+                           WHERE datname = current_database() AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'";
+            let mut waited = false;
+            for _ in 0..500 {
+                // pg_stat_activity is a snapshot per transaction unless cleared.
+                diesel::sql_query("SELECT pg_stat_clear_snapshot()").execute(c)?;
+                if diesel::sql_query(waiting).get_result::<Count>(c)?.n > 0 {
+                    waited = true;
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            diesel::sql_query("UPDATE applications SET row_version = row_version + 1 WHERE id = $1")
+                .bind::<Text, _>(&row)
+                .execute(c)?;
+            Ok(waited)
+        })
+    });
+    tokio::task::spawn_blocking(move || is_locked.recv().unwrap()).await.unwrap();
+    let (s, p) = act(
+        &app,
+        &app.applicant(APPLICANT),
+        &format!("/api/v1/applications/{id}/complaints"),
+        json!({"subject": "decision", "text": "Refused wrongly."}),
+    )
+    .await;
+    let waited = tokio::task::spawn_blocking(move || command.join().unwrap().unwrap()).await.unwrap();
+    assert!(waited, "the filing waited for the command holding its application");
+    assert_eq!((s, p["code"].as_str()), (409, Some("concurrent_change")), "{p}");
+    let (_, none) = app.get("/api/v1/complaints", Some(&app.applicant(APPLICANT))).await;
+    assert_eq!(none["items"], json!([]), "nothing of the refused filing was kept");
+});

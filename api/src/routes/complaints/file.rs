@@ -13,7 +13,7 @@ use crate::auth::{Principal, Role};
 use crate::error::ApiError;
 use crate::extract::ValidJson;
 use crate::idempotency::Idempotency;
-use crate::procedure::official;
+use crate::procedure::{concurrent, official};
 use crate::state::AppState;
 use crate::views::complaints::ComplaintView;
 
@@ -40,6 +40,7 @@ pub struct FileComplaint {
         (status = 201, description = "Registered, with its terms", body = ComplaintView,
          headers(("Location" = String, description = "The complaint's URL"))),
         (status = 404, description = "No such application of the caller", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`concurrent_change`: the application changed while this was written; read it again and retry", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid input, `errors[].rule` naming each problem. Beyond the schema: an \
 `Idempotency-Key` already used by the caller for another request (`idempotency_key_reused`)", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
@@ -78,7 +79,8 @@ pub async fn file_complaint(
                 let new = NewComplaint { id: uuid::Uuid::now_v7().to_string(), subject, text: body.text.clone() };
                 let change = complaint::file(&app, passport, &cal, &filer, new, now)?;
                 repo::insert(c, &change.complaint)?;
-                apps::record(c, &app, &change.history, &change.event, Some(&change.notice))?;
+                apps::record(c, &app, &change.history, &change.event, Some(&change.notice))
+                    .map_err(concurrent("application"))?;
                 idem.remember(c, &change.complaint.id, now)?;
                 Ok((change.complaint, false))
             })

@@ -40,7 +40,8 @@ async fn step(
             let acting = ComplaintActor { official: &me, org: who2.org() };
             let change = complaint::step(&complaint, &app, cmd, &acting, &cal, now)?;
             repo::update(c, &change.complaint).map_err(concurrent("complaint"))?;
-            apps::record(c, &app, &change.history, &change.event, Some(&change.notice))?;
+            apps::record(c, &app, &change.history, &change.event, Some(&change.notice))
+                .map_err(concurrent("application"))?;
             if let Some(reason) = change.reopen {
                 let passport = passport_of(&catalog, &app)?;
                 let reopen = Command::Reopen { complaint_id: change.complaint.id.clone(), reason };
@@ -72,7 +73,7 @@ pub struct SatisfyCommand {
     request_body(content = SatisfyCommand, content_type = "application/json"),
     responses(
         (status = 200, description = "Satisfied", body = ComplaintView),
-        (status = 409, description = "Not allowed in the complaint's state; `allowed_actions` lists what is", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not allowed in the complaint's state; `allowed_actions` lists what is. Or `concurrent_change`: the complaint or its application changed meanwhile", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])),
 )]
@@ -104,7 +105,7 @@ pub struct ForwardCommand {
     request_body(content = ForwardCommand, content_type = "application/json"),
     responses(
         (status = 200, description = "Forwarded; `review_due_at` is the review body's deadline", body = ComplaintView),
-        (status = 409, description = "Not allowed in the complaint's state", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not allowed in the complaint's state, or `concurrent_change`: the complaint or its application changed meanwhile", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])),
 )]
@@ -139,7 +140,7 @@ pub struct DecideCommand {
     request_body(content = DecideCommand, content_type = "application/json"),
     responses(
         (status = 200, description = "Decided", body = ComplaintView),
-        (status = 409, description = "Not allowed in the complaint's state", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not allowed in the complaint's state, or `concurrent_change`: the complaint or its application changed meanwhile", body = crate::error::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])),
 )]

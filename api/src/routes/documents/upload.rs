@@ -15,7 +15,7 @@ use crate::auth::{Principal, Role};
 use crate::documents::{self as docs, ALLOWED_CONTENT_TYPES};
 use crate::error::{ApiError, FieldError};
 use crate::idempotency::Idempotency;
-use crate::procedure::{official, passport_of, visibility};
+use crate::procedure::{concurrent, official, passport_of, visibility};
 use crate::state::AppState;
 use crate::views::documents::DocumentView;
 
@@ -234,6 +234,7 @@ fn extension(content_type: &str) -> &'static str {
         (status = 201, description = "Attached", body = DocumentView,
          headers(("Location" = String, description = "The download URL"), ("ETag" = String, description = "The content's SHA-256"))),
         (status = 404, description = "No such application visible to the caller", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`concurrent_change`: the application changed while this was written; read it again and retry", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 413, description = "The file exceeds MAX_UPLOAD_BYTES", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not multipart/form-data, or the file is not a PDF, JPEG or PNG by its declared type and its content", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid input, `errors[].rule` naming each problem: a missing, repeated or unknown field \
@@ -336,7 +337,8 @@ pub async fn upload_document(
                         "sha256": row.sha256,
                     }}}),
                 };
-                apps::record(c, &app, &history, &Event::of(&app, "document_attached"), None)?;
+                apps::record(c, &app, &history, &Event::of(&app, "document_attached"), None)
+                    .map_err(concurrent("application"))?;
                 idem.remember(c, &row.id, now.and_utc())?;
                 Ok((row.clone(), false))
             })
