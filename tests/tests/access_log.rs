@@ -199,3 +199,53 @@ e2e!(every_read_of_an_application_lands_in_the_applicants_journal, |app| {
         "{page}"
     );
 });
+
+// A page's entries go in as one statement (on PostgreSQL one array per column, `unnest`ed): each
+// comes back as it went in, in its order, NULLs as NULLs, whatever the page's size.
+e2e!(a_page_of_reads_is_journalled_entry_by_entry, |app| {
+    use persistence::access_log::{query, AccessFilter};
+    let db = app.database();
+    let t0 = app.clock.now();
+    let anonymous = Reader { sub: "svc-1".into(), role: "admin", org: None, request_id: None };
+    for (reader, size) in [(reader("emp-1", "employee", Some("astana-education")), 3), (anonymous, 2)] {
+        let items: Vec<(String, Option<String>, Option<String>)> = (0..size)
+            .map(|i| {
+                let id = format!("{}-{i}", reader.sub);
+                (id.clone(), (i % 2 == 0).then(|| id.clone()), (i != 1).then(|| format!("90010130011{i}")))
+            })
+            .collect();
+        let refs = items.iter().map(|(id, app, iin)| (id.as_str(), app.as_deref(), iin.as_deref()));
+        db.write(|c| api::access::journal_page(c, &reader, AccessKind::Application, refs, t0)).unwrap();
+    }
+    db.write(|c| api::access::journal_page(c, &reader("x", "employee", None), AccessKind::Application, [], t0))
+        .unwrap();
+
+    let mut rows = db.read(|c| query(c, &AccessFilter::default(), None, 50)).unwrap();
+    rows.reverse();
+    let got: Vec<_> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.actor_sub.as_str(),
+                r.actor_org.as_deref(),
+                r.resource_id.as_str(),
+                r.application_id.as_deref(),
+                r.subject_iin.as_deref(),
+                r.request_id.as_deref(),
+            )
+        })
+        .collect();
+    let (emp, org, req) = ("emp-1", Some("astana-education"), Some("req-emp-1"));
+    assert_eq!(
+        got,
+        vec![
+            (emp, org, "emp-1-0", Some("emp-1-0"), Some("900101300110"), req),
+            (emp, org, "emp-1-1", None, None, req),
+            (emp, org, "emp-1-2", Some("emp-1-2"), Some("900101300112"), req),
+            ("svc-1", None, "svc-1-0", Some("svc-1-0"), Some("900101300110"), None),
+            ("svc-1", None, "svc-1-1", None, None, None),
+        ]
+    );
+    assert!(rows.iter().all(|r| r.at == t0.naive_utc() && r.kind == "application" && !r.actor_role.is_empty()));
+    assert_eq!(rows[3].actor_role, "admin");
+});
