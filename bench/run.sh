@@ -411,7 +411,14 @@ run_pgbench ceiling_filing_one "$CLIENTS" "$DURATION" filing_one_statement.sql -
 run_wrk ceiling_live_1 "$CLIENTS" "$DURATION" 10 get.lua "$BASE/health/live"
 run_wrk read_by_id "$CLIENTS" "$DURATION" 10 get_ids.lua "$URL_ID" "$EMPLOYEE"
 run_pgbench ceiling_select "$CLIENTS" "$DURATION" select_by_id.sql -D count="$ID_COUNT"
-run_pgbench served_read "$CLIENTS" "$DURATION" read_by_id_served.sql -M prepared -D count="$ID_COUNT"
+# The server's read sessions (persistence::db::PgSession): jit off, and the journal's commit
+# asynchronous unless the server runs with ACCESS_LOG_DURABLE=true.
+READ_SESSION="-c jit=off -c synchronous_commit=off"
+for e in ${SERVER_ENV[@]+"${SERVER_ENV[@]}"}; do
+    [ "$e" = ACCESS_LOG_DURABLE=true ] && READ_SESSION="-c jit=off"
+done
+PGOPTIONS="$READ_SESSION" run_pgbench served_read "$CLIENTS" "$DURATION" read_by_id_served.sql -M prepared \
+    -D count="$ID_COUNT"
 run_wrk ceiling_live_2 "$CLIENTS" "$DURATION" 10 get.lua "$BASE/health/live"
 run_wrk list "$CLIENTS" "$DURATION" 10 get.lua "$URL_LIST" "$EMPLOYEE"
 # For reference: the database alone doing the list's work, on the page the server has just listed.
@@ -419,7 +426,7 @@ page() { # page <column>: the provider's first page of 20, as a PostgreSQL array
     psql -At -d "$DB" -c "SELECT '{' || string_agg($1, ',' ORDER BY id DESC) || '}' FROM (SELECT id, applicant_iin
         FROM applications WHERE provider_id = 'astana-education' ORDER BY id DESC LIMIT 20) p"
 }
-run_pgbench served_list "$CLIENTS" "$DURATION" list_served.sql -M prepared -D provider=astana-education \
+PGOPTIONS="$READ_SESSION" run_pgbench served_list "$CLIENTS" "$DURATION" list_served.sql -M prepared -D provider=astana-education \
     -D ids="$(page id)" -D iins="$(page applicant_iin)"
 run_pgbench ceiling_aggregate 1 "$DURATION" monitoring.sql
 # Monitoring is checked last, as it always was (it once loaded every application of the provider),

@@ -1,7 +1,8 @@
 -- The database alone doing a list page's work as the server sends it (informational): the provider's
 -- newest 21 applications (a page of 20 and whether more follow, persistence::applications::list),
 -- then one journal entry per listed application in one statement (persistence::access_log::record_all,
--- one array per column), each committed on its own, prepared (-M prepared). The page's ids and
+-- one array per column), each committed on its own, prepared (-M prepared), in the session settings
+-- of the server's read pool (as read_by_id_served.sql). The page's ids and
 -- applicants are the first page's, read by run.sh before the run (-D ids=... -D iins=...), as the
 -- server's page is the same first page on every request.
 SELECT * FROM applications WHERE provider_id = :provider ORDER BY id DESC LIMIT 21;
