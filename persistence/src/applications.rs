@@ -4,7 +4,7 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use domain::application::timing::Timeline;
-use domain::application::{Application, Change, Event, HistoryRecord, Official, StageEvent, Status};
+use domain::application::{Application, Change, Event, HistoryRecord, Official, Reach, StageEvent, Status};
 use domain::passport::Channel;
 
 use crate::codes::{ActorCode, ChannelCode, StatusCode};
@@ -300,14 +300,79 @@ fn optimistic_update(row: &ApplicationRow) -> OptimisticUpdate<'_> {
 }
 
 /// Every application whose term still runs (not in a final state), oldest first.
-pub fn open(conn: &mut DbConnection) -> Result<Vec<Application>, StoreError> {
-    load_all(
-        applications::table
-            .filter(open_filter())
-            .order(applications::id.asc())
-            .select(ApplicationRow::as_select())
-            .load(conn)?,
-    )
+/// Which deadline an [`open_within`] walk goes along. The two walks together are
+/// [`Reach::may_move`], and no application is in both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Along {
+    /// Open and due on or after the reach's start (`applications_open_by_due`).
+    Due,
+    /// Open, due before the reach's start, with an answer after a hearing due on or after it
+    /// (`applications_open_by_stage_due`): the few whose only counted days within reach are the answer's.
+    Stage,
+}
+
+/// Where an [`open_within`] walk resumes: the deadline it goes along and the id, of the page's last.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WalkCursor {
+    pub at: NaiveDateTime,
+    pub id: String,
+}
+
+impl Along {
+    /// The cursor after `app` on this walk.
+    pub fn cursor_after(self, app: &Application) -> WalkCursor {
+        let at = match self {
+            Along::Due => app.due_at,
+            Along::Stage => app.stage_due_at.unwrap_or(app.due_at),
+        };
+        WalkCursor { at: at.naive_utc(), id: app.id.clone() }
+    }
+}
+
+/// A page of the open applications a change of the calendar may move ([`Reach::may_move`] in SQL),
+/// in the order of the deadline `along` and then id, after `after`. Keyset pages over the partial
+/// indexes of open applications: a calendar change reads what it recomputes a page at a time, in
+/// memory bounded by `limit` whatever the number of applications. A page's rows recomputed in the
+/// same transaction may come round again later in the walk (a later due moment); recomputing them
+/// again moves nothing.
+pub fn open_within(
+    conn: &mut DbConnection,
+    reach: &Reach,
+    along: Along,
+    after: Option<&WalkCursor>,
+    limit: i64,
+) -> Result<Vec<Application>, StoreError> {
+    use applications::dsl as a;
+    let (from, until) = (reach.from.naive_utc(), reach.until.naive_utc());
+    let mut q = applications::table
+        .filter(open_filter())
+        .filter(a::submitted_at.lt(until))
+        .select(ApplicationRow::as_select())
+        .limit(limit)
+        .into_boxed();
+    q = match (along, after) {
+        (Along::Due, None) => q.filter(a::due_at.ge(from)),
+        (Along::Due, Some(c)) => {
+            // `due_at >= c.at` as well, so that the index bounds the scan.
+            q.filter(a::due_at.ge(from))
+                .filter(a::due_at.ge(c.at))
+                .filter(a::due_at.gt(c.at).or(a::due_at.eq(c.at).and(a::id.gt(c.id.clone()))))
+        }
+        (Along::Stage, after) => {
+            let q = q.filter(a::due_at.lt(from)).filter(a::stage_due_at.ge(from));
+            match after {
+                None => q,
+                Some(c) => q
+                    .filter(a::stage_due_at.ge(c.at))
+                    .filter(a::stage_due_at.gt(c.at).or(a::stage_due_at.eq(c.at).and(a::id.gt(c.id.clone())))),
+            }
+        }
+    };
+    q = match along {
+        Along::Due => q.order((a::due_at.asc(), a::id.asc())),
+        Along::Stage => q.order((a::stage_due_at.asc(), a::id.asc())),
+    };
+    load_all(q.load(conn)?)
 }
 
 /// One application, only if the caller may see it: otherwise `None`, exactly as if it did not exist.

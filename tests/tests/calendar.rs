@@ -495,6 +495,114 @@ e2e!(a_new_decree_moves_an_open_applications_due_date, |app| {
     assert_eq!(d["due_date"], "2026-12-01");
 });
 
+fn astana(m: u32, d: u32, h: u32) -> chrono::DateTime<chrono::Utc> {
+    use chrono::TimeZone;
+    chrono::Utc.with_ymd_and_hms(2026, m, d, h, 0, 0).unwrap() - chrono::Duration::hours(5)
+}
+
+async fn file_at(app: &TestApp, at: chrono::DateTime<chrono::Utc>) -> Value {
+    app.clock.set(at);
+    let t = app.applicant(APPLICANT);
+    let on = at.date_naive();
+    let body = json!({"service_key": "free_school_meals", "channel": "portal", "provider_id": "astana-education", "form": form_for("free_school_meals", on, APPLICANT)});
+    let (s, a) = app.post("/api/v1/applications", Some(&t), &body, None).await;
+    assert_eq!(s, 201, "{a}");
+    a
+}
+
+e2e!(a_calendar_change_recomputes_only_the_applications_its_days_count_in, |app| {
+    // The decree changes Wednesday 25 November (a day off) and Saturday 19 December (a working day).
+    // Five working days from: Monday 2 November (due 9 November) and Monday 16 November (due 23
+    // November) end before the first; Monday 21 December (due 28 December) starts after the last.
+    // Friday 20 November (due 27 November) and Monday 23 November (due 30 November) count 25
+    // November and move by a day.
+    let early = file_at(&app, astana(11, 2, 10)).await;
+    let before = file_at(&app, astana(11, 16, 10)).await;
+    let friday = file_at(&app, astana(11, 20, 10)).await;
+    let monday = file_at(&app, astana(11, 23, 10)).await;
+    let late = file_at(&app, astana(12, 21, 10)).await;
+    assert_eq!(late["due_date"], "2026-12-28");
+    let admin = app.token(Role::Admin, "admin-1", None);
+    let (s, r) = put_year(&app, 2026, Some(&admin), &decree_moving_25_november()).await;
+    assert_eq!(s, 200, "{r}");
+    let moved: Vec<(&str, &str)> = r["recomputed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["id"].as_str().unwrap(), m["new_due_date"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        moved,
+        vec![(friday["id"].as_str().unwrap(), "2026-11-30"), (monday["id"].as_str().unwrap(), "2026-12-01")]
+    );
+    // The others were not written: their version is the filing's.
+    let t = app.applicant(APPLICANT);
+    for a in [&early, &before, &late] {
+        let (_, now) = app.get(&format!("/api/v1/applications/{}", a["id"].as_str().unwrap()), Some(&t)).await;
+        assert_eq!((&now["version"], &now["due_date"]), (&json!(1), &a["due_date"]), "{now}");
+    }
+});
+
+e2e!(the_walks_a_calendar_change_reads_by_are_its_reach_in_sql, |app| {
+    use domain::application::{Reach, Status};
+    use persistence::applications::{self as repo, Along};
+    let filed = file_at(&app, astana(11, 23, 10)).await;
+    let db = app.database();
+    let template = db.write_with(|c| repo::find(c, filed["id"].as_str().unwrap())).unwrap().unwrap();
+    // Applications around a reach of 25 November to 19 December (local days), each edge on both
+    // sides: filed, due and, after a hearing, answer due; open and decided.
+    let reach = Reach { from: astana(11, 25, 0), until: astana(12, 20, 0) };
+    let second = chrono::Duration::seconds(1);
+    let mut all = vec![template.clone()];
+    let cases = [
+        (astana(11, 2, 10), astana(11, 9, 18), None),
+        (astana(11, 16, 10), reach.from - second, None),
+        (astana(11, 16, 10), reach.from, None),
+        (astana(11, 16, 10), reach.from, None),
+        (astana(11, 16, 10), astana(11, 20, 18), Some(reach.from - second)),
+        (astana(11, 16, 10), astana(11, 20, 18), Some(reach.from)),
+        (astana(11, 16, 10), astana(11, 20, 18), Some(astana(11, 26, 18))),
+        (astana(11, 16, 10), astana(11, 20, 18), Some(astana(11, 26, 18))),
+        (reach.until - second, astana(12, 28, 18), None),
+        (reach.until, astana(12, 28, 18), None),
+        (astana(12, 1, 10), astana(12, 8, 18), Some(astana(12, 4, 18))),
+        (astana(12, 1, 10), astana(12, 8, 18), Some(astana(12, 4, 18))),
+    ];
+    for (n, (submitted_at, due_at, stage_due_at)) in cases.into_iter().enumerate() {
+        for status in [Status::InProgress, Status::Approved] {
+            let mut a = template.clone();
+            a.id = uuid::Uuid::now_v7().to_string();
+            a.registration_number = format!("2026-T{n:02}{}", status.is_final() as u8);
+            (a.submitted_at, a.due_at, a.stage_due_at, a.status) = (submitted_at, due_at, stage_due_at, status);
+            db.write_with(|c| repo::insert(c, &a)).unwrap();
+            all.push(a);
+        }
+    }
+    let mut expected: Vec<String> =
+        all.iter().filter(|a| !a.status.is_final() && reach.may_move(a)).map(|a| a.id.clone()).collect();
+    expected.sort();
+    // The template and cases 2, 3, 5, 6, 7, 8, 10 and 11, open.
+    assert_eq!(expected.len(), 9, "{expected:?}");
+    // Pages of two, so that the cursor runs over equal deadlines.
+    let mut walked = Vec::new();
+    for along in [Along::Due, Along::Stage] {
+        let mut after = None;
+        for pages in 1.. {
+            // A cursor that does not move on would walk for ever.
+            assert!(pages <= all.len(), "{along:?} walked more pages than there are applications");
+            let page = db.write_with(|c| repo::open_within(c, &reach, along, after.as_ref(), 2)).unwrap();
+            let Some(last) = page.last() else { break };
+            after = Some(along.cursor_after(last));
+            walked.extend(page.iter().map(|a| a.id.clone()));
+        }
+    }
+    let mut sorted = walked.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(sorted.len(), walked.len(), "each once: {walked:?}");
+    assert_eq!(sorted, expected);
+});
+
 e2e!(invalid_calendar_changes_name_the_field, |app| {
     let admin = app.token(Role::Admin, "admin-1", None);
     let mut missing_reason = decree_moving_25_november();

@@ -3,7 +3,7 @@
 //! store (the new state, the history entry, the event, the applicant's notice, the document to issue)
 //! or the [`Violation`] naming the rule and where the law states it. It does no I/O.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -668,6 +668,47 @@ pub struct CalendarChange<'a> {
     pub reason: &'a str,
     pub admin: &'a Official,
     pub now: DateTime<Utc>,
+}
+
+/// The stretch of time a change of the calendar can move a due date within: from the start of the
+/// first local day it made something else to the end of the last. A term is counted over the days
+/// from the filing to its due date, and the answer after a hearing over the days from the hearing to
+/// its own due date ([`recompute_due`]), so an open application whose days all lie outside it keeps its
+/// dates. The calendar change reads only the applications [`Reach::may_move`] keeps, from the
+/// database, page by page: a year's decree at national scale touches the open applications of a few
+/// weeks, not all of them, and never all at once in memory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reach {
+    /// The start of the first changed day (local midnight, as a UTC moment).
+    pub from: DateTime<Utc>,
+    /// The end of the last changed day: the next local midnight.
+    pub until: DateTime<Utc>,
+}
+
+impl Reach {
+    /// Whether `app`'s counted days may include a changed one: filed before the last changed day
+    /// ends, and due (or, after a hearing, its answer due) on or after the first begins. Exactly the
+    /// filter `persistence::applications::open_within` states in SQL.
+    pub fn may_move(&self, app: &Application) -> bool {
+        app.submitted_at < self.until && (app.due_at >= self.from || app.stage_due_at.is_some_and(|s| s >= self.from))
+    }
+}
+
+impl CalendarChange<'_> {
+    /// The days the change made something else, as a [`Reach`]; `None` when no day differs (the
+    /// same data again, or only a decree's citation corrected), so nothing is recomputed.
+    pub fn reach(&self) -> Option<Reach> {
+        // A year's data decides its own days and, through observed holidays and transfers, days next
+        // to it: the years before and after are compared too.
+        let first = NaiveDate::from_ymd_opt(self.year - 1, 1, 1)?;
+        let last = NaiveDate::from_ymd_opt(self.year + 1, 12, 31)?;
+        let mut changed =
+            first.iter_days().take_while(|d| *d <= last).filter(|d| self.before.day(*d) != self.after.day(*d));
+        let earliest = changed.next()?;
+        let latest = changed.last().unwrap_or(earliest);
+        let midnight = |d: NaiveDate| self.after.from_local(d.and_hms_opt(0, 0, 0).expect("midnight exists"));
+        Some(Reach { from: midnight(earliest), until: midnight(latest.succ_opt()?) })
+    }
 }
 
 /// The due moment of `app` recomputed on the changed calendar ([`timing::due_recomputed`], the same

@@ -23,7 +23,9 @@ mod tests;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::Value;
 
-pub use commands::{decide, recompute_due, CalendarChange, Change, Command, Context, Event, HistoryRecord, StageEvent};
+pub use commands::{
+    decide, recompute_due, CalendarChange, Change, Command, Context, Event, HistoryRecord, Reach, StageEvent,
+};
 pub use decision::{Decision, DocumentKind, Official};
 pub use states::{allowed_actions, registration_number, transition, Action, Actor, Status, TransitionError};
 

@@ -616,3 +616,76 @@ fn a_calendar_change_moves_the_answer_after_the_hearing_too() {
     assert_eq!(moved.application.stage_due_at, Some(astana(11, 30, 18, 30)));
     assert_eq!(moved.history.changes["stage_due_at"]["new"], json!(astana(11, 30, 18, 30)));
 }
+
+/// An application of `p` through `channel`, filed at `at`, with the dates its filing was given.
+fn filed_through(p: &Passport, channel: crate::passport::Channel, at: DateTime<Utc>) -> Option<Application> {
+    let mut a = filed();
+    let (_, d) = timing::due_at_filing(cal(), p, channel, None, at)?;
+    a.service_key = p.key.clone();
+    a.passport_version = p.version.clone();
+    a.channel = channel;
+    a.submitted_at = at;
+    a.counted_from = cal().from_local(d.counted_from);
+    a.due_at = d.due_at;
+    a.due_date = d.due_date;
+    Some(a)
+}
+
+fn change_of<'a>(after: &'a BusinessCalendar, admin: &'a Official) -> super::commands::CalendarChange<'a> {
+    super::commands::CalendarChange {
+        before: cal(),
+        after,
+        year: 2026,
+        change_id: "c-1",
+        reason: "decree",
+        admin,
+        now: astana(11, 26, 15, 0),
+    }
+}
+
+#[test]
+fn a_calendar_change_reaches_from_its_first_changed_day_to_its_last() {
+    // The decree makes Friday 27 November a day off and Saturday 19 December a working day.
+    let after = calendar_moving_27_november();
+    let admin = Official::new("admin-1", Actor::Admin);
+    let reach = change_of(&after, &admin).reach().expect("two days changed");
+    // Local midnights, 19:00 UTC the evening before.
+    assert_eq!(reach.from, Utc.with_ymd_and_hms(2026, 11, 26, 19, 0, 0).unwrap());
+    assert_eq!(reach.until, Utc.with_ymd_and_hms(2026, 12, 19, 19, 0, 0).unwrap());
+    // The year stored again as it was changes no day: nothing to recompute.
+    assert_eq!(change_of(cal(), &admin).reach(), None);
+    // Filed Monday 23 November, due Monday 30: the changed Friday is among its days.
+    assert!(reach.may_move(&filed()));
+    // Filed Monday 2 November, due Monday 9: every counted day before the change's first.
+    let early = filed_through(passport(), crate::passport::Channel::Portal, astana(11, 2, 10, 0)).unwrap();
+    assert!(!reach.may_move(&early));
+    assert!(super::commands::recompute_due(&early, passport(), &change_of(&after, &admin)).is_none());
+    // Filed Monday 21 December: every counted day after the change's last.
+    let late = filed_through(passport(), crate::passport::Channel::Portal, astana(12, 21, 10, 0)).unwrap();
+    assert!(!reach.may_move(&late));
+    // Heard 26 November, its answer due 27 November: moved, and within reach.
+    assert!(reach.may_move(&heard()));
+}
+
+proptest! {
+    /// Whatever the service, channel and filing moment, an application the change moves is one
+    /// its reach keeps: the filter the calendar change reads applications by never leaves one out.
+    #[test]
+    fn a_calendar_change_moves_only_applications_within_its_reach(
+        service in 0usize..64, channel in 0usize..8, minutes in 0i64..(60 * 24 * 75),
+    ) {
+        let services: Vec<_> = catalog().services().filter_map(|s| s.in_force(date(11, 1))).collect();
+        let p = services[service % services.len()];
+        let ch = p.channels[channel % p.channels.len()];
+        let at = astana(10, 15, 9, 0) + chrono::Duration::minutes(minutes);
+        let after = calendar_moving_27_november();
+        let admin = Official::new("admin-1", Actor::Admin);
+        let change = change_of(&after, &admin);
+        if let Some(a) = filed_through(p, ch, at) {
+            let reach = change.reach().unwrap();
+            if super::commands::recompute_due(&a, p, &change).is_some() {
+                prop_assert!(reach.may_move(&a), "{} {:?} filed {} due {}", p.key, ch, a.submitted_at, a.due_at);
+            }
+        }
+    }
+}

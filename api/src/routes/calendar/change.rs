@@ -152,8 +152,10 @@ pub struct CalendarChangeResult {
 ///
 /// The year is replaced whole and validated as the shipped data is (every transfer cites a decree of
 /// the year, makes an ordinary weekday a day off and a weekend day a working day). In the same
-/// transaction the due date of every open application is recomputed on the new calendar from its
-/// filing moment and its passport's service term; each one that moves gets a `calendar_changed` history
+/// transaction the due date of every open application whose counted days include a day the change
+/// made something else (filed before the last such day ends, due on or after the first begins) is
+/// recomputed on the new calendar from its filing moment and its passport's service term; the others
+/// keep theirs, as counting the same days again would give. Each one that moves gets a `calendar_changed` history
 /// entry with the old and new values and the days that moved it, and an `application.due_date_changed`
 /// event. The change survives restarts (it is replayed over the shipped calendar at start).
 #[utoipa::path(
@@ -248,30 +250,50 @@ fn history_reason(current: &BusinessCalendar, data: &YearData, reason: &str) -> 
     format!("business calendar {} changed{by}: {reason}", data.year)
 }
 
-/// Recomputes the due date of every open application on `next` (`domain::application::recompute_due`),
-/// writing each one that moves with its history entry and event, in the caller's transaction.
+/// Applications a calendar change reads and recomputes at a time: its memory stays this many
+/// applications whatever the number of open ones.
+const RECOMPUTE_PAGE: i64 = 200;
+
+/// Recomputes the due date of every open application the change may move (its
+/// [`Reach`](domain::application::Reach): the others' counted days are all unchanged) on the new
+/// calendar (`domain::application::recompute_due`), a page at a time, writing each one that moves
+/// with its history entry and event, in the caller's transaction.
 fn recompute_open_applications(
     c: &mut DbConnection,
     catalog: &Catalog,
     change: &CalendarChange<'_>,
 ) -> Result<Vec<RecomputedApplication>, ApiError> {
     let mut moved = Vec::new();
-    for app in repo::open(c)? {
-        let Some(passport) = catalog.service(&app.service_key).and_then(|s| s.version(&app.passport_version)) else {
-            tracing::warn!(application = %app.id, "passport missing; due date left as it is");
-            continue;
-        };
-        let Some(recomputed) = recompute_due(&app, passport, change) else { continue };
-        repo::save(c, &recomputed).map_err(crate::procedure::concurrent("application"))?;
-        let new = &recomputed.application;
-        moved.push(RecomputedApplication {
-            id: app.id.clone(),
-            registration_number: app.registration_number.clone(),
-            old_due_date: app.due_date,
-            new_due_date: new.due_date,
-            old_due_at: app.due_at,
-            new_due_at: new.due_at,
-        });
+    let Some(reach) = change.reach() else { return Ok(moved) };
+    for along in [repo::Along::Due, repo::Along::Stage] {
+        let mut after = None;
+        loop {
+            let page = repo::open_within(c, &reach, along, after.as_ref(), RECOMPUTE_PAGE)?;
+            let Some(last) = page.last() else { break };
+            after = Some(along.cursor_after(last));
+            let full = page.len() as i64 == RECOMPUTE_PAGE;
+            for app in page {
+                let Some(passport) = catalog.service(&app.service_key).and_then(|s| s.version(&app.passport_version))
+                else {
+                    tracing::warn!(application = %app.id, "passport missing; due date left as it is");
+                    continue;
+                };
+                let Some(recomputed) = recompute_due(&app, passport, change) else { continue };
+                repo::save(c, &recomputed).map_err(crate::procedure::concurrent("application"))?;
+                let new = &recomputed.application;
+                moved.push(RecomputedApplication {
+                    id: app.id.clone(),
+                    registration_number: app.registration_number.clone(),
+                    old_due_date: app.due_date,
+                    new_due_date: new.due_date,
+                    old_due_at: app.due_at,
+                    new_due_at: new.due_at,
+                });
+            }
+            if !full {
+                break;
+            }
+        }
     }
     Ok(moved)
 }
