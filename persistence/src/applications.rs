@@ -330,11 +330,12 @@ impl Along {
 }
 
 /// A page of the open applications a change of the calendar may move ([`Reach::may_move`] in SQL),
-/// in the order of the deadline `along` and then id, after `after`. Keyset pages over the partial
-/// indexes of open applications: a calendar change reads what it recomputes a page at a time, in
-/// memory bounded by `limit` whatever the number of applications. A page's rows recomputed in the
-/// same transaction may come round again later in the walk (a later due moment); recomputing them
-/// again moves nothing.
+/// latest deadline `along` first (then id, descending), after `after`. Keyset pages over the
+/// partial indexes of open applications: a calendar change reads what it recomputes a page at a
+/// time, in memory bounded by `limit` whatever the number of applications. Latest first, because
+/// most changes move due dates later (a day off added), and a row the same transaction moved behind
+/// the cursor is not read again; one moved earlier comes round again, and recomputing it again moves
+/// nothing.
 pub fn open_within(
     conn: &mut DbConnection,
     reach: &Reach,
@@ -353,24 +354,24 @@ pub fn open_within(
     q = match (along, after) {
         (Along::Due, None) => q.filter(a::due_at.ge(from)),
         (Along::Due, Some(c)) => {
-            // `due_at >= c.at` as well, so that the index bounds the scan.
+            // `due_at <= c.at` as well, so that the index bounds the scan.
             q.filter(a::due_at.ge(from))
-                .filter(a::due_at.ge(c.at))
-                .filter(a::due_at.gt(c.at).or(a::due_at.eq(c.at).and(a::id.gt(c.id.clone()))))
+                .filter(a::due_at.le(c.at))
+                .filter(a::due_at.lt(c.at).or(a::due_at.eq(c.at).and(a::id.lt(c.id.clone()))))
         }
         (Along::Stage, after) => {
             let q = q.filter(a::due_at.lt(from)).filter(a::stage_due_at.ge(from));
             match after {
                 None => q,
                 Some(c) => q
-                    .filter(a::stage_due_at.ge(c.at))
-                    .filter(a::stage_due_at.gt(c.at).or(a::stage_due_at.eq(c.at).and(a::id.gt(c.id.clone())))),
+                    .filter(a::stage_due_at.le(c.at))
+                    .filter(a::stage_due_at.lt(c.at).or(a::stage_due_at.eq(c.at).and(a::id.lt(c.id.clone())))),
             }
         }
     };
     q = match along {
-        Along::Due => q.order((a::due_at.asc(), a::id.asc())),
-        Along::Stage => q.order((a::stage_due_at.asc(), a::id.asc())),
+        Along::Due => q.order((a::due_at.desc(), a::id.desc())),
+        Along::Stage => q.order((a::stage_due_at.desc(), a::id.desc())),
     };
     load_all(q.load(conn)?)
 }

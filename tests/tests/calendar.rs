@@ -440,6 +440,7 @@ e2e!(a_new_decree_moves_an_open_applications_due_date, |app| {
         json!([{"id": id, "registration_number": a["registration_number"], "old_due_date": "2026-11-30", "new_due_date": "2026-12-01",
                 "old_due_at": "2026-11-30T13:30:00Z", "new_due_at": "2026-12-01T13:30:00Z"}])
     );
+    assert_eq!(r["recomputed_count"], 1);
     let new_day_off = day(&r["calendar"], "days_off", "2026-11-25");
     assert_eq!(new_day_off["kind"], "transferred_day_off");
     assert_eq!(new_day_off["moved_from"], "2026-12-19");
@@ -486,6 +487,7 @@ e2e!(a_new_decree_moves_an_open_applications_due_date, |app| {
     let (s, again) = put_year(&app, 2026, Some(&admin), &decree_moving_25_november()).await;
     assert_eq!(s, 200, "{again}");
     assert_eq!(again["recomputed"], json!([]));
+    assert_eq!(again["recomputed_count"], 0);
 
     // A restarted server replays the change from the database.
     let restarted = app.restarted();
@@ -525,6 +527,7 @@ e2e!(a_calendar_change_recomputes_only_the_applications_its_days_count_in, |app|
     let admin = app.token(Role::Admin, "admin-1", None);
     let (s, r) = put_year(&app, 2026, Some(&admin), &decree_moving_25_november()).await;
     assert_eq!(s, 200, "{r}");
+    assert_eq!(r["recomputed_count"], 2);
     let moved: Vec<(&str, &str)> = r["recomputed"]
         .as_array()
         .unwrap()

@@ -144,8 +144,60 @@ pub struct CalendarChangeResult {
     /// The id of the recorded change.
     pub change_id: String,
     pub calendar: CalendarYearView,
-    /// Open applications whose due date moved (the others kept theirs).
+    /// Open applications whose due date moved (the others kept theirs), in the order they were filed:
+    /// the first 1,000 of them when more moved (`recomputed_count` says how many). Every one has its
+    /// `calendar_changed` history entry and its `application.due_date_changed` event, which name
+    /// this change's id.
     pub recomputed: Vec<RecomputedApplication>,
+    /// How many open applications the change moved.
+    pub recomputed_count: u64,
+}
+
+/// At most this many moved applications are listed in the answer: a decree at national scale may
+/// move hundreds of thousands, and the answer, like the change's memory, stays bounded.
+const LISTED: usize = 1000;
+
+/// The moved applications the answer lists: the first [`LISTED`] in filing order (ids are UUIDv7 of
+/// the filing moment), kept in a heap as the walks find them in due order, and the count of all.
+#[derive(Default)]
+struct Moved {
+    first: std::collections::BinaryHeap<ById>,
+    count: u64,
+}
+
+/// A moved application ordered by its id, the heap's largest on top to be dropped first.
+struct ById(RecomputedApplication);
+
+impl PartialEq for ById {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.id == other.0.id
+    }
+}
+impl Eq for ById {}
+impl PartialOrd for ById {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for ById {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.id.cmp(&other.0.id)
+    }
+}
+
+impl Moved {
+    fn push(&mut self, moved: RecomputedApplication) {
+        self.count += 1;
+        self.first.push(ById(moved));
+        if self.first.len() > LISTED {
+            self.first.pop();
+        }
+    }
+
+    /// The listed ones in filing order, and the count of all.
+    fn into_listed(self) -> (Vec<RecomputedApplication>, u64) {
+        (self.first.into_sorted_vec().into_iter().map(|m| m.0).collect(), self.count)
+    }
 }
 
 /// Record a year of the calendar (administrators): typically a new decree moving days off.
@@ -192,7 +244,7 @@ pub async fn put_year(
     let data = body.into_year_data(year);
     let now = state.clock.now();
     let state2 = state.clone();
-    let (change_id, law, recomputed) = web::block(move || {
+    let (change_id, law, (recomputed, recomputed_count)) = web::block(move || {
         state2.db.write_with(|c| -> Result<_, ApiError> {
             // Serialised with every other change of the law's data, through any instance: the change
             // builds on the calendar the database holds, not on this instance's copy.
@@ -232,7 +284,12 @@ pub async fn put_year(
     state.install(law);
     Ok(localized(
         lang,
-        CalendarChangeResult { change_id, calendar: CalendarYearView::new(&next, year, lang), recomputed },
+        CalendarChangeResult {
+            change_id,
+            calendar: CalendarYearView::new(&next, year, lang),
+            recomputed,
+            recomputed_count,
+        },
     ))
 }
 
@@ -257,14 +314,15 @@ const RECOMPUTE_PAGE: i64 = 200;
 /// Recomputes the due date of every open application the change may move (its
 /// [`Reach`](domain::application::Reach): the others' counted days are all unchanged) on the new
 /// calendar (`domain::application::recompute_due`), a page at a time, writing each one that moves
-/// with its history entry and event, in the caller's transaction.
+/// with its history entry and event, in the caller's transaction. Returns the moved ones the answer
+/// lists, and the count of all.
 fn recompute_open_applications(
     c: &mut DbConnection,
     catalog: &Catalog,
     change: &CalendarChange<'_>,
-) -> Result<Vec<RecomputedApplication>, ApiError> {
-    let mut moved = Vec::new();
-    let Some(reach) = change.reach() else { return Ok(moved) };
+) -> Result<(Vec<RecomputedApplication>, u64), ApiError> {
+    let mut moved = Moved::default();
+    let Some(reach) = change.reach() else { return Ok(moved.into_listed()) };
     for along in [repo::Along::Due, repo::Along::Stage] {
         let mut after = None;
         loop {
@@ -295,12 +353,38 @@ fn recompute_open_applications(
             }
         }
     }
-    Ok(moved)
+    Ok(moved.into_listed())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn moved(id: String) -> RecomputedApplication {
+        let day = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+        let at = day.and_hms_opt(13, 30, 0).unwrap().and_utc();
+        RecomputedApplication {
+            registration_number: format!("2026-{id}"),
+            id,
+            old_due_date: day,
+            new_due_date: day,
+            old_due_at: at,
+            new_due_at: at,
+        }
+    }
+
+    #[test]
+    fn the_answer_lists_the_first_thousand_moved_in_filing_order_and_counts_all() {
+        let mut m = Moved::default();
+        // Found latest due first, which is no particular filing order.
+        for i in (0..2500u32).map(|i| (i * 7919) % 2500) {
+            m.push(moved(format!("{i:06}")));
+        }
+        let (listed, count) = m.into_listed();
+        assert_eq!(count, 2500);
+        let ids: Vec<String> = listed.into_iter().map(|r| r.id).collect();
+        assert_eq!(ids, (0..1000).map(|i| format!("{i:06}")).collect::<Vec<_>>());
+    }
     use domain::calendar::{Confidence, Decree, DecreeKind, Transfer};
 
     fn year_2026_with(transfers: Vec<Transfer>) -> YearData {
