@@ -3,7 +3,7 @@
 #
 #   bash bench/run.sh [--rows N] [--duration S] [--clients C] [--threads T] [--span-days D]
 #                     [--smoke] [--no-build] [--no-criterion] [--keep] [--keep-db] [--out FILE]
-#                     [--env NAME=VALUE ...] [--reuse-db NAME]
+#                     [--env NAME=VALUE ...] [--reuse-db NAME] [--no-calendar-change]
 #
 # Builds the api in release, creates a throwaway PostgreSQL database, starts the server on a free port
 # with a pinned configuration, loads N applications with history (bench/generate.sql), then measures,
@@ -28,6 +28,7 @@ KEEP=0
 KEEP_DB=0
 OUT=
 REUSE_DB=
+CALENDAR_CHANGE=1
 SERVER_ENV=()
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -39,6 +40,7 @@ while [ $# -gt 0 ]; do
         --smoke) SMOKE=1; shift ;;
         --no-build) BUILD=0; shift ;;
         --no-criterion) CRITERION=0; shift ;;
+        --no-calendar-change) CALENDAR_CHANGE=0; shift ;;
         --keep) KEEP=1; shift ;;
         --keep-db) KEEP_DB=1; shift ;;
         --reuse-db) REUSE_DB="$2"; KEEP_DB=1; shift 2 ;;
@@ -434,6 +436,44 @@ run_pgbench ceiling_aggregate 1 "$DURATION" monitoring.sql
 check_status 200 "GET /api/v1/monitoring/applications" "$URL_MON" -H "Authorization: Bearer $EMPLOYEE"
 [ "$(jq '.total' "$WORK/check.out")" -gt 0 ] || die "the monitoring view counted nothing"
 run_sequential monitoring "$MON_REQUESTS" "$URL_MON" "$EMPLOYEE"
+
+# A decree recorded while citizens file (issue 11): the change commits in a short transaction, and the
+# open applications it moves are recomputed after it, a page at a time; filings go on meanwhile. The
+# decree (bench/calendar_decree.json) moves a day of December 2026; when the server's calendar already
+# has it (a reused database), the shipped year is put back instead, which moves the same applications
+# back. Filings are measured while the change runs, next to the submission run above.
+CAL_STATUS=
+if [ "$CALENDAR_CHANGE" = 1 ] && [ "$YEAR" = 2026 ]; then
+    ADMIN="$("$BIN" token --role admin --sub admin-1 --ttl-minutes 240)"
+    DECREE="$BENCH_DIR/calendar_decree.json"
+    if curl -sf "$BASE/api/v1/calendar/2026" | jq -e '.days_off[] | select(.date == "2026-12-09")' > /dev/null; then
+        jq '.decrees = [] | .transfers = [] | .reason = "bench: the decree of 9 December 2026 revoked"' "$DECREE" > "$WORK/decree.json"
+        CAL_WHAT="the December decree revoked"
+    else
+        cp "$DECREE" "$WORK/decree.json"
+        CAL_WHAT="a decree moving 19 December to 9 December"
+    fi
+    log "calendar change while filing: $CAL_WHAT"
+    CAL_A=$(now_ms)
+    (curl -s -o "$WORK/calendar.out" -w '%{http_code} %{time_total}\n' --max-time 1800 -X PUT \
+        "$BASE/api/v1/calendar/2026" -H "Authorization: Bearer $ADMIN" -H 'Content-Type: application/json' \
+        --data @"$WORK/decree.json" > "$WORK/calendar.status") &
+    CAL_PID=$!
+    sleep 0.5
+    run_wrk during_calendar_change "$CLIENTS" "$DURATION" 30 post.lua "$URL_ID" "$APPLICANT"
+    wait "$CAL_PID" || true
+    CAL_B=$(now_ms)
+    read -r CAL_CODE CAL_SECS < "$WORK/calendar.status" || true
+    if [ "${CAL_CODE:-}" = 200 ]; then
+        CAL_STATUS="$CAL_WHAT: $(jq '.recomputed_count' "$WORK/calendar.out") open applications moved in ${CAL_SECS}s; largest RSS during it $(($(rss_max_between "$CAL_A" "$CAL_B") / 1024)) MB"
+        log "calendar change: $CAL_STATUS"
+    else
+        log "ERROR: the calendar change answered HTTP ${CAL_CODE:-none}: $(head -c 400 "$WORK/calendar.out" 2> /dev/null)"
+        ERRORS=$((ERRORS + 1))
+    fi
+elif [ "$CALENDAR_CHANGE" = 1 ]; then
+    log "calendar change skipped: bench/calendar_decree.json is a decree of 2026, the data's year is $YEAR"
+fi
 RSS_MAX="$(awk '$2 > m {m = $2} END {print m + 0}' "$RSS_LOG")"
 stop_server
 
@@ -490,6 +530,10 @@ REPORT="$WORK/report.md"
     p=$(field monitoring 4)
     row '`GET /api/v1/monitoring/applications` (employee, sequential)' monitoring 'indexed SQL aggregate (pgbench, 1 client)' \
         ceiling_aggregate 'p99 < 100 ms' "$(verdict lt "$p" 100000)"
+    if [ -n "$CAL_STATUS" ]; then
+        r="$(field during_calendar_change 2)"
+        echo "| \`POST /api/v1/applications\` while a calendar change recomputes open applications | $(rate "$r") | $(ms "$(field during_calendar_change 3)") | $(ms "$(field during_calendar_change 4)") | the submission run above | $(rate "$(field submit 2)") | $(ratio "$r" "$(field submit 2)") | ≥ 50% of the submission run (filings go on) | $(verdict ge "$r" "$(awk -v c="$(field submit 2)" 'BEGIN {print 0.5 * c}')") |"
+    fi
     echo "| \`GET /health/live\` (ceiling, before the read by id / the list) | $(rate "$(field ceiling_live_1 2)") / $(rate "$(field ceiling_live_2 2)") | $(ms "$(field ceiling_live_1 3)") / $(ms "$(field ceiling_live_2 3)") | $(ms "$(field ceiling_live_1 4)") / $(ms "$(field ceiling_live_2 4)") | | | | | |"
     echo "| pgbench single-row insert (ceiling) | $(rate "$(field ceiling_insert 2)") | $(ms "$(field ceiling_insert 3)") | $(ms "$(field ceiling_insert 4)") | | | | | |"
     echo "| pgbench: a filing's statements as the server sends them (the database alone, for reference) | $(rate "$(field ceiling_filing 2)") | $(ms "$(field ceiling_filing 3)") | $(ms "$(field ceiling_filing 4)") | | | $(ratio "$(field ceiling_filing 2)" "$(field ceiling_insert 2)") of the insert ceiling; the server $(ratio "$(field submit 2)" "$(field ceiling_filing 2)") of this | | |"
@@ -502,6 +546,7 @@ REPORT="$WORK/report.md"
     echo "Server RSS, largest sample (every 0.2 s): $((RSS_MAX / 1024)) MB overall (target < 200 MB: $(verdict lt "$RSS_MAX" 204800));" \
         "per phase: submit $(($(field submit 8) / 1024)) MB, read by id $(($(field read_by_id 8) / 1024)) MB," \
         "list $(($(field list 8) / 1024)) MB, monitoring $(($(field monitoring 8) / 1024)) MB."
+    [ -n "$CAL_STATUS" ] && echo && echo "Calendar change during the last filing run: $CAL_STATUS."
     if [ "${#DEADLINE_ROWS[@]}" -gt 0 ]; then
         echo
         echo "| deadline computation (criterion, 1 core) | per call | calls/s | target | result |"

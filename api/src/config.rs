@@ -20,6 +20,10 @@ pub struct Settings {
     /// totals (another instance does, or a test folds them itself). Default true; reads are exact
     /// either way, only the pending changes a read sums grow.
     pub fold_monitoring_counts: bool,
+    /// `RECOMPUTE_RESUME=false`: this instance does not take over calendar changes' recomputations
+    /// cut off by a crash (`api::recompute`; another instance does, or the next change finishes
+    /// them). Default true.
+    pub resume_recomputes: bool,
     /// `MAX_BODY_BYTES`: the largest JSON body accepted (larger ones get 413).
     pub max_body_bytes: usize,
     pub jwt: JwtSettings,
@@ -277,6 +281,11 @@ impl Settings {
                 None | Some("true") | Some("1") => true,
                 Some("false") | Some("0") => false,
                 Some(v) => return Err(ConfigError(format!("MONITORING_FOLD must be true or false, got `{v}`"))),
+            },
+            resume_recomputes: match var("RECOMPUTE_RESUME").as_deref() {
+                None | Some("true") | Some("1") => true,
+                Some("false") | Some("0") => false,
+                Some(v) => return Err(ConfigError(format!("RECOMPUTE_RESUME must be true or false, got `{v}`"))),
             },
             max_body_bytes: parse_num("MAX_BODY_BYTES", 1024 * 1024)? as usize,
             jwt: JwtSettings::from_env()?,

@@ -15,6 +15,7 @@ pub mod openapi;
 pub mod outbox;
 pub mod procedure;
 pub mod queue;
+pub mod recompute;
 pub mod routes;
 pub mod schema;
 pub mod state;
@@ -111,6 +112,9 @@ pub fn start(settings: &Settings, listener: TcpListener, clock: Arc<dyn Clock>) 
         std::sync::Arc::downgrade(&state.clone().into_inner()),
         settings.delivery.retention_days,
     );
+    if settings.resume_recomputes {
+        AppState::resume_recomputes(std::sync::Arc::downgrade(&state.clone().into_inner()), recompute::RESUME_INTERVAL);
+    }
     if settings.fold_monitoring_counts {
         AppState::fold_monitoring_counts(std::sync::Arc::downgrade(&state.clone().into_inner()));
     }

@@ -139,7 +139,7 @@ impl AppState {
 
     /// Starts a background thread of this instance that runs `tick` every `interval` for as long as the
     /// state lives and the instance is not stopping.
-    fn every(
+    pub(crate) fn every(
         state: &Weak<AppState>,
         name: &str,
         interval: Duration,
@@ -162,6 +162,11 @@ impl AppState {
     /// The law's data served now (the snapshot the watcher keeps up to date).
     pub fn in_force(&self) -> Arc<InForce> {
         self.law.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// The calendar as shipped, before any administrator's change.
+    pub fn shipped_calendar(&self) -> &BusinessCalendar {
+        &self.shipped_calendar
     }
 
     pub fn calendar(&self) -> Arc<BusinessCalendar> {

@@ -299,7 +299,6 @@ fn optimistic_update(row: &ApplicationRow) -> OptimisticUpdate<'_> {
     .set(row)
 }
 
-/// Every application whose term still runs (not in a final state), oldest first.
 /// Which deadline an [`open_within`] walk goes along. The two walks together are
 /// [`Reach::may_move`], and no application is in both.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -319,6 +318,30 @@ pub struct WalkCursor {
 }
 
 impl Along {
+    /// How the walk is named where its progress is stored (`calendar_recomputes.along`).
+    pub fn key(self) -> &'static str {
+        match self {
+            Along::Due => "due",
+            Along::Stage => "stage",
+        }
+    }
+
+    pub fn from_key(key: &str) -> Option<Along> {
+        match key {
+            "due" => Some(Along::Due),
+            "stage" => Some(Along::Stage),
+            _ => None,
+        }
+    }
+
+    /// The walk after this one, if any: the two together are [`Reach::may_move`].
+    pub fn next(self) -> Option<Along> {
+        match self {
+            Along::Due => Some(Along::Stage),
+            Along::Stage => None,
+        }
+    }
+
     /// The cursor after `app` on this walk.
     pub fn cursor_after(self, app: &Application) -> WalkCursor {
         let at = match self {

@@ -178,6 +178,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    calendar_recomputes (change_id) {
+        change_id -> Varchar,
+        along -> Varchar,
+        after_at -> Nullable<Timestamp>,
+        after_id -> Nullable<Varchar>,
+        moved_count -> BigInt,
+        leased_by -> Nullable<Varchar>,
+        leased_until -> Nullable<Timestamp>,
+        started_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     documents (id) {
         id -> Varchar,
         application_id -> Varchar,
@@ -413,6 +427,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     published_passports,
     notifications,
     calendar_changes,
+    calendar_recomputes,
     documents,
     document_signing_keys,
     registry_records,

@@ -199,6 +199,7 @@ impl TestApp {
             pool_size: 4,
             durable_journal: false,
             fold_monitoring_counts: true,
+            resume_recomputes: true,
             max_body_bytes: 64 * 1024,
             // Scenarios mint one token and move the pinned clock forward by weeks.
             jwt: JwtSettings {
@@ -320,6 +321,15 @@ impl TestApp {
 #[macro_export]
 macro_rules! e2e {
     ($name:ident, |$app:ident| $body:block) => {
+        $crate::e2e_with!($name, |_| {}, |$app| $body);
+    };
+}
+
+/// [`e2e!`] on a server whose settings `$tweak` changed first (a background task switched off, a
+/// limit lowered).
+#[macro_export]
+macro_rules! e2e_with {
+    ($name:ident, $tweak:expr, |$app:ident| $body:block) => {
         mod $name {
             #[allow(unused_imports)]
             use super::*;
@@ -328,12 +338,15 @@ macro_rules! e2e {
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                scenario($crate::TestApp::spawn($crate::Backend::Sqlite).await.expect("sqlite is always available")).await;
+                let app = $crate::TestApp::spawn_with($crate::Backend::Sqlite, $crate::monday_morning(), $tweak).await;
+                scenario(app.expect("sqlite is always available")).await;
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                if let Some(app) = $crate::TestApp::spawn($crate::Backend::Postgres).await {
+                if let Some(app) =
+                    $crate::TestApp::spawn_with($crate::Backend::Postgres, $crate::monday_morning(), $tweak).await
+                {
                     scenario(app).await;
                 }
             }

@@ -1,15 +1,13 @@
 //! `PUT /api/v1/calendar/{year}`: an administrator records a year (a new decree's transfers); the due
-//! date of every open application moves with it in the same transaction, each with its history entry.
+//! date of every open application it moves moves with it, each with its history entry, in a walk
+//! that follows the change's own short transaction (`crate::recompute`).
 
 use actix_web::{put, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
-use domain::application::{recompute_due, CalendarChange};
+use domain::application::CalendarChange;
 use domain::calendar::{BusinessCalendar, CalendarError, Confidence, Decree, LunarDate, Transfer, YearData};
-use domain::catalog::Catalog;
-use domain::text::Lang;
-use persistence::applications as repo;
-use persistence::calendar::CalendarChange as RecordedChange;
-use persistence::DbConnection;
+use persistence::calendar::{CalendarChange as RecordedChange, Recompute};
+use persistence::StoreError;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::{Validate, ValidationError};
@@ -17,6 +15,7 @@ use validator::{Validate, ValidationError};
 use crate::auth::{Principal, Role};
 use crate::error::{ApiError, FieldError};
 use crate::extract::{request_lang, ValidJson};
+use crate::recompute::{self, Moved, Walked};
 use crate::state::AppState;
 use crate::views::calendar::*;
 
@@ -153,63 +152,20 @@ pub struct CalendarChangeResult {
     pub recomputed_count: u64,
 }
 
-/// At most this many moved applications are listed in the answer: a decree at national scale may
-/// move hundreds of thousands, and the answer, like the change's memory, stays bounded.
-const LISTED: usize = 1000;
-
-/// The moved applications the answer lists: the first [`LISTED`] in filing order (ids are UUIDv7 of
-/// the filing moment), kept in a heap as the walks find them in due order, and the count of all.
-#[derive(Default)]
-struct Moved {
-    first: std::collections::BinaryHeap<ById>,
-    count: u64,
-}
-
-/// A moved application ordered by its id, the heap's largest on top to be dropped first.
-struct ById(RecomputedApplication);
-
-impl PartialEq for ById {
-    fn eq(&self, other: &Self) -> bool {
-        self.0.id == other.0.id
-    }
-}
-impl Eq for ById {}
-impl PartialOrd for ById {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for ById {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.0.id.cmp(&other.0.id)
-    }
-}
-
-impl Moved {
-    fn push(&mut self, moved: RecomputedApplication) {
-        self.count += 1;
-        self.first.push(ById(moved));
-        if self.first.len() > LISTED {
-            self.first.pop();
-        }
-    }
-
-    /// The listed ones in filing order, and the count of all.
-    fn into_listed(self) -> (Vec<RecomputedApplication>, u64) {
-        (self.first.into_sorted_vec().into_iter().map(|m| m.0).collect(), self.count)
-    }
-}
-
 /// Record a year of the calendar (administrators): typically a new decree moving days off.
 ///
 /// The year is replaced whole and validated as the shipped data is (every transfer cites a decree of
-/// the year, makes an ordinary weekday a day off and a weekend day a working day). In the same
-/// transaction the due date of every open application whose counted days include a day the change
+/// the year, makes an ordinary weekday a day off and a weekend day a working day). The change is
+/// recorded in one short transaction and is in force for every filing from then on, through any
+/// instance. Then the due date of every open application whose counted days include a day the change
 /// made something else (filed before the last such day ends, due on or after the first begins) is
-/// recomputed on the new calendar from its filing moment and its passport's service term; the others
-/// keep theirs, as counting the same days again would give. Each one that moves gets a `calendar_changed` history
-/// entry with the old and new values and the days that moved it, and an `application.due_date_changed`
-/// event. The change survives restarts (it is replayed over the shipped calendar at start).
+/// recomputed on the new calendar from its filing moment and its passport's service term, a page of
+/// 200 at a time, each page in its own transaction, so that filings and commands go on meanwhile;
+/// the others keep theirs, as counting the same days again would give. Each one that moves gets a
+/// `calendar_changed` history entry with the old and new values and the days that moved it, and an
+/// `application.due_date_changed` event. The answer comes once all are recomputed; if the walk is
+/// cut off (a crash), any instance finishes it once the walk's 30-second lease runs out, and a new
+/// calendar change finishes it first. The change survives restarts (it is replayed over the shipped calendar at start).
 #[utoipa::path(
     tag = "calendar",
     operation_id = "putCalendarYear",
@@ -217,7 +173,9 @@ impl Moved {
     request_body(content = CalendarYearChange, content_type = "application/json"),
     responses(
         (status = 200, description = "Recorded; the year as it now stands and the applications whose due date moved", body = CalendarChangeResult),
-        (status = 409, description = "An application changed while its due date was recomputed; retry", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "`calendar_change_in_progress`: another instance is still recomputing the open \
+applications of an earlier change; retry when it is done. `concurrent_change`: commands kept changing the applications \
+of a page while it was recomputed; the change is recorded, and any instance finishes its recomputation once the walk's 30-second lease runs out", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid input, `errors[].rule` naming each problem. Beyond the schema, the calendar's own \
 rules: `must_match_path` (the body's `year` differs from the path), `invalid_calendar` with rule `calendar_rule` (Kurban \
 Ait must fall in the year; a decree id is used once across all years; a transfer names one of the year's decrees and \
@@ -244,147 +202,167 @@ pub async fn put_year(
     let data = body.into_year_data(year);
     let now = state.clock.now();
     let state2 = state.clone();
-    let (change_id, law, (recomputed, recomputed_count)) = web::block(move || {
-        state2.db.write_with(|c| -> Result<_, ApiError> {
-            // Serialised with every other change of the law's data, through any instance: the change
-            // builds on the calendar the database holds, not on this instance's copy.
-            persistence::law::begin_change(c)?;
-            let mut law = state2.load_law(c)?;
-            let current = law.calendar.clone();
-            let next = current.with_year(data.clone()).map_err(|e| calendar_error(e, &data))?;
-            let change = RecordedChange {
-                id: uuid::Uuid::now_v7().to_string(),
-                year,
-                data: serde_json::to_string(&data).map_err(|e| ApiError::Internal(e.to_string()))?,
-                reason: reason.clone(),
-                changed_at: now.naive_utc(),
-                changed_by: who.sub.clone(),
-            };
-            let admin = crate::procedure::official(&who);
-            let why = history_reason(&current, &data, &reason);
-            let bearing = CalendarChange {
-                before: &current,
-                after: &next,
-                year,
-                change_id: &change.id,
-                reason: &why,
-                admin: &admin,
-                now,
-            };
-            persistence::calendar::insert(c, &change)?;
-            let recomputed = recompute_open_applications(c, &law.catalog, &bearing)?;
-            law.calendar = next;
-            Ok((change.id, law, recomputed))
+    let (change_id, listed, recomputed_count, calendar) = web::block(move || -> Result<_, ApiError> {
+        let driver = format!("change-{}", uuid::Uuid::new_v4().simple());
+        // A walk an earlier change left unfinished (its driver crashed) is finished first: this
+        // change builds on, and recomputes over, the calendar that one made. Bounded, in case another
+        // change keeps slipping in between.
+        let mut listed = Moved::default();
+        for _ in 0..3 {
+            match record(&state2, &data, &reason, &who, now, &driver)? {
+                Recorded::Pending(earlier) => {
+                    if let Walked::Leased { moved_count } =
+                        recompute::drive(&state2, &earlier, &driver, state2.clock.now(), &mut Moved::default())?
+                    {
+                        return Err(walk_in_progress(&earlier, moved_count, false));
+                    }
+                }
+                Recorded::Done { change_id, walks, calendar } => {
+                    let mut count = 0;
+                    if walks {
+                        match recompute::drive(&state2, &change_id, &driver, now, &mut listed)? {
+                            Walked::Finished { moved_count } => count = moved_count,
+                            Walked::Leased { moved_count } => {
+                                return Err(walk_in_progress(&change_id, moved_count, true))
+                            }
+                        }
+                    }
+                    return Ok((change_id, listed, count, calendar));
+                }
+            }
+        }
+        Err(ApiError::Conflict {
+            code: "calendar_change_in_progress",
+            detail: "other calendar changes kept being recorded meanwhile; retry".into(),
+            state: None,
+            allowed_actions: None,
         })
     })
     .await??;
-    // Only once committed: a failed transaction leaves the calendar in force untouched. This instance
-    // serves the change at once, the others within a poll interval.
-    let next = law.calendar.clone();
-    state.install(law);
     Ok(localized(
         lang,
         CalendarChangeResult {
             change_id,
-            calendar: CalendarYearView::new(&next, year, lang),
-            recomputed,
+            calendar: CalendarYearView::new(&calendar, year, lang),
+            recomputed: listed.into_listed(),
             recomputed_count,
         },
     ))
 }
 
-/// "business calendar 2026 changed (order ... No 77 of 2026-11-20): <the admin's reason>", naming the
-/// decrees that are new or changed in this version of the year.
-fn history_reason(current: &BusinessCalendar, data: &YearData, reason: &str) -> String {
-    let before = current.year_data(data.year);
-    let cited: Vec<String> = data
-        .decrees
-        .iter()
-        .filter(|d| before.is_none_or(|b| !b.decrees.contains(d)))
-        .map(|d| d.citation(Lang::En))
-        .collect();
-    let by = if cited.is_empty() { String::new() } else { format!(" ({})", cited.join("; ")) };
-    format!("business calendar {} changed{by}: {reason}", data.year)
+/// What recording a change did.
+enum Recorded {
+    /// Recorded and in force; `walks` when it made some day something else, so that open
+    /// applications are to be recomputed (its walk, leased to the recording driver).
+    Done { change_id: String, walks: bool, calendar: Box<BusinessCalendar> },
+    /// Nothing recorded: the walk of this earlier change is not finished.
+    Pending(String),
 }
 
-/// Applications a calendar change reads and recomputes at a time: its memory stays this many
-/// applications whatever the number of open ones.
-const RECOMPUTE_PAGE: i64 = 200;
-
-/// Recomputes the due date of every open application the change may move (its
-/// [`Reach`](domain::application::Reach): the others' counted days are all unchanged) on the new
-/// calendar (`domain::application::recompute_due`), a page at a time, writing each one that moves
-/// with its history entry and event, in the caller's transaction. Returns the moved ones the answer
-/// lists, and the count of all.
-fn recompute_open_applications(
-    c: &mut DbConnection,
-    catalog: &Catalog,
-    change: &CalendarChange<'_>,
-) -> Result<(Vec<RecomputedApplication>, u64), ApiError> {
-    let mut moved = Moved::default();
-    let Some(reach) = change.reach() else { return Ok(moved.into_listed()) };
-    for along in [repo::Along::Due, repo::Along::Stage] {
-        let mut after = None;
-        loop {
-            let page = repo::open_within(c, &reach, along, after.as_ref(), RECOMPUTE_PAGE)?;
-            let Some(last) = page.last() else { break };
-            after = Some(along.cursor_after(last));
-            let full = page.len() as i64 == RECOMPUTE_PAGE;
-            for app in page {
-                let Some(passport) = catalog.service(&app.service_key).and_then(|s| s.version(&app.passport_version))
-                else {
-                    tracing::warn!(application = %app.id, "passport missing; due date left as it is");
-                    continue;
-                };
-                let Some(recomputed) = recompute_due(&app, passport, change) else { continue };
-                repo::save(c, &recomputed).map_err(crate::procedure::concurrent("application"))?;
-                let new = &recomputed.application;
-                moved.push(RecomputedApplication {
-                    id: app.id.clone(),
-                    registration_number: app.registration_number.clone(),
-                    old_due_date: app.due_date,
-                    new_due_date: new.due_date,
-                    old_due_at: app.due_at,
-                    new_due_at: new.due_at,
-                });
-            }
-            if !full {
-                break;
-            }
+/// Records the change in one short transaction: serialised with every other change of the law's
+/// data through any instance (the exclusive lock waits for the filings in flight, which then all
+/// see the new calendar), it bumps the generation, stores the year and starts its walk. The open
+/// applications are recomputed after it commits, a page at a time ([`recompute::drive`]).
+fn record(
+    state: &AppState,
+    data: &YearData,
+    reason: &str,
+    who: &Principal,
+    now: DateTime<Utc>,
+    driver: &str,
+) -> Result<Recorded, ApiError> {
+    let recorded = state.db.write_with(|c| -> Result<_, RecordError> {
+        persistence::law::begin_change(c)?;
+        if let Some(walk) = persistence::calendar::pending_recompute(c)? {
+            // Rolls back the generation's bump: nothing is recorded.
+            return Err(RecordError::Pending(walk.change_id));
         }
+        let mut law = state.load_law(c)?;
+        let current = law.calendar.clone();
+        let next = current.with_year(data.clone()).map_err(|e| calendar_error(e, data))?;
+        let change = RecordedChange {
+            id: uuid::Uuid::now_v7().to_string(),
+            year: data.year,
+            data: serde_json::to_string(data).map_err(|e| ApiError::Internal(e.to_string()))?,
+            reason: reason.to_string(),
+            changed_at: now.naive_utc(),
+            changed_by: who.sub.clone(),
+        };
+        persistence::calendar::insert(c, &change)?;
+        let admin = crate::procedure::official(who);
+        let bearing = CalendarChange {
+            before: &current,
+            after: &next,
+            year: data.year,
+            change_id: &change.id,
+            reason,
+            admin: &admin,
+            now,
+        };
+        let walks = bearing.reach().is_some();
+        if walks {
+            let walk = Recompute::start(&change.id, Some((driver, recompute::lease_until())), now.naive_utc());
+            persistence::calendar::start_recompute(c, &walk)?;
+        }
+        law.calendar = next;
+        Ok((change.id, walks, law))
+    });
+    match recorded {
+        Ok((change_id, walks, law)) => {
+            // Only once committed: a failed transaction leaves the calendar in force untouched. This
+            // instance serves the change at once, the others within a poll interval.
+            let calendar = Box::new(law.calendar.clone());
+            state.install(law);
+            Ok(Recorded::Done { change_id, walks, calendar })
+        }
+        Err(RecordError::Pending(earlier)) => Ok(Recorded::Pending(earlier)),
+        Err(RecordError::Api(e)) => Err(e),
     }
-    Ok(moved.into_listed())
+}
+
+/// Why [`record`]'s transaction rolled back.
+enum RecordError {
+    Pending(String),
+    Api(ApiError),
+}
+
+impl From<ApiError> for RecordError {
+    fn from(e: ApiError) -> Self {
+        RecordError::Api(e)
+    }
+}
+impl From<StoreError> for RecordError {
+    fn from(e: StoreError) -> Self {
+        RecordError::Api(e.into())
+    }
+}
+impl From<persistence::DieselError> for RecordError {
+    fn from(e: persistence::DieselError) -> Self {
+        RecordError::Api(e.into())
+    }
+}
+
+/// A walk another driver holds: an earlier change's (nothing of this one is recorded), or this
+/// change's own, taken over when its pages stalled past the lease (this change is recorded).
+fn walk_in_progress(change_id: &str, moved_count: u64, own: bool) -> ApiError {
+    let detail = if own {
+        format!(
+            "calendar change {change_id} is recorded and in force; another instance took over recomputing its \
+             open applications ({moved_count} moved so far)"
+        )
+    } else {
+        format!(
+            "another instance is recomputing the open applications of calendar change {change_id} \
+             ({moved_count} moved so far); nothing was recorded: retry when it is done"
+        )
+    };
+    ApiError::Conflict { code: "calendar_change_in_progress", detail, state: None, allowed_actions: None }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn moved(id: String) -> RecomputedApplication {
-        let day = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
-        let at = day.and_hms_opt(13, 30, 0).unwrap().and_utc();
-        RecomputedApplication {
-            registration_number: format!("2026-{id}"),
-            id,
-            old_due_date: day,
-            new_due_date: day,
-            old_due_at: at,
-            new_due_at: at,
-        }
-    }
-
-    #[test]
-    fn the_answer_lists_the_first_thousand_moved_in_filing_order_and_counts_all() {
-        let mut m = Moved::default();
-        // Found latest due first, which is no particular filing order.
-        for i in (0..2500u32).map(|i| (i * 7919) % 2500) {
-            m.push(moved(format!("{i:06}")));
-        }
-        let (listed, count) = m.into_listed();
-        assert_eq!(count, 2500);
-        let ids: Vec<String> = listed.into_iter().map(|r| r.id).collect();
-        assert_eq!(ids, (0..1000).map(|i| format!("{i:06}")).collect::<Vec<_>>());
-    }
     use domain::calendar::{Confidence, Decree, DecreeKind, Transfer};
 
     fn year_2026_with(transfers: Vec<Transfer>) -> YearData {
@@ -445,6 +423,47 @@ mod tests {
         assert!(!cal.is_working_day(date(2026, 11, 27)));
         assert!(cal.is_working_day(date(2026, 12, 19)));
         assert!(!BusinessCalendar::kazakhstan().is_working_day(date(2026, 12, 19)));
+        drop(db);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A walk resumed after a crash recomputes on the calendar just after its change and names the
+    /// days that differ from the calendar just before it, whatever was recorded later.
+    #[test]
+    fn a_change_is_read_with_the_calendar_just_before_and_after_it() {
+        let dir = std::env::temp_dir().join(format!("kz-calendar-unit-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let db = persistence::Database::connect(&dir.join("app.db").to_string_lossy(), 2).unwrap();
+        let at = date(2026, 11, 23).and_hms_opt(5, 0, 0).unwrap();
+        let moving = |day_off| {
+            year_2026_with(vec![Transfer { day_off, working_day: date(2026, 12, 19), decree: "mlsp-2026-11".into() }])
+        };
+        let (first, second, third) = (
+            change("0001", &moving(date(2026, 11, 25)), at),
+            change("0002", &moving(date(2026, 11, 27)), at),
+            change("0003", &moving(date(2026, 11, 26)), at),
+        );
+        db.write(|c| {
+            for ch in [&first, &second, &third] {
+                persistence::calendar::insert(c, ch)?;
+            }
+            Ok(())
+        })
+        .unwrap();
+        let shipped = BusinessCalendar::kazakhstan();
+        let (before, after) = db.read(|c| persistence::calendar::around(c, shipped, &second)).unwrap();
+        assert!(!before.is_working_day(date(2026, 11, 25)), "the first change is in force before the second");
+        assert!(before.is_working_day(date(2026, 11, 27)));
+        assert!(after.is_working_day(date(2026, 11, 25)), "the second replaced the year");
+        assert!(!after.is_working_day(date(2026, 11, 27)));
+        assert!(after.is_working_day(date(2026, 11, 26)), "the third, recorded later, is not in it");
+        let (before, after) = db.read(|c| persistence::calendar::around(c, shipped, &first)).unwrap();
+        assert!(
+            before.is_working_day(date(2026, 11, 25)) && !before.is_working_day(date(2026, 12, 19)),
+            "the shipped year"
+        );
+        assert!(!after.is_working_day(date(2026, 11, 25)));
+        assert!(after.is_working_day(date(2026, 12, 19)));
         drop(db);
         let _ = std::fs::remove_dir_all(&dir);
     }
