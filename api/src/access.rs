@@ -17,7 +17,7 @@
 
 use actix_web::{HttpMessage, HttpRequest};
 use chrono::{DateTime, Utc};
-use persistence::access_log::{self, NewAccess};
+use persistence::access_log::{self, NewAccess, Reading};
 use persistence::{Database, DbConnection, StoreError};
 
 use crate::auth::Principal;
@@ -123,15 +123,18 @@ fn entry(
     subject_iin: Option<&str>,
     now: DateTime<Utc>,
 ) -> NewAccess {
-    NewAccess {
+    reading(reader, kind, now).entry(resource_id, application_id, subject_iin)
+}
+
+/// What the journal records of `reader` reading items of `kind` at `now`, for a read that names
+/// the item from the row it reads (`persistence::applications::find_visible_journaled`, `list`).
+pub fn reading(reader: &Reader, kind: AccessKind, now: DateTime<Utc>) -> Reading {
+    Reading {
         at: now.naive_utc(),
         actor_sub: reader.sub.clone(),
         actor_role: reader.role.to_string(),
         actor_org: reader.org.clone(),
         kind: kind.code().to_string(),
-        resource_id: resource_id.chars().take(64).collect(),
-        application_id: application_id.map(str::to_string),
-        subject_iin: subject_iin.map(str::to_string),
         request_id: reader.request_id.clone(),
     }
 }

@@ -204,20 +204,31 @@ pub async fn read_visible<T: Send + 'static>(
     let scope = if system.is_some() { Visibility::All } else { visibility(who) };
     let state = state.clone();
     web::block(move || {
-        state.db.read(|c| match persistence::applications::find_visible(c, &id, &scope)? {
-            Some(app) => {
-                if let Some(account) = &system {
-                    if let Err(e) = account.require_scope(&format!("applications:read:{}", app.service_key)) {
-                        return Ok(Some(Err(e)));
+        state.db.read(|c| {
+            let found = match (&journal, &system) {
+                // The row and its journal entry in one statement (the reader's scope is the row's).
+                (Some((reader, kind)), None) => {
+                    let reading = access::reading(reader, *kind, state.clock.now());
+                    persistence::applications::find_visible_journaled(c, &id, &scope, &reading)?
+                }
+                // A service account's scope is checked on the service before the read is journaled.
+                _ => match persistence::applications::find_visible(c, &id, &scope)? {
+                    Some(app) => {
+                        if let Some(account) = &system {
+                            if let Err(e) = account.require_scope(&format!("applications:read:{}", app.service_key)) {
+                                return Ok(Some(Err(e)));
+                            }
+                        }
+                        if let Some((reader, kind)) = &journal {
+                            let now = state.clock.now();
+                            access::journal(c, reader, *kind, &app.id, Some(&app.id), Some(&app.applicant_iin), now)?;
+                        }
+                        Some(app)
                     }
-                }
-                if let Some((reader, kind)) = &journal {
-                    let now = state.clock.now();
-                    access::journal(c, reader, *kind, &app.id, Some(&app.id), Some(&app.applicant_iin), now)?;
-                }
-                Ok(Some(f(c, app)))
-            }
-            None => Ok(None),
+                    None => None,
+                },
+            };
+            Ok(found.map(|app| f(c, app)))
         })
     })
     .await??

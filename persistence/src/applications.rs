@@ -7,6 +7,7 @@ use domain::application::timing::Timeline;
 use domain::application::{Application, Change, Event, HistoryRecord, Official, Reach, StageEvent, Status};
 use domain::passport::Channel;
 
+use crate::access_log::{self, Journaled, Reading, Seen};
 use crate::codes::{ActorCode, ChannelCode, StatusCode};
 use crate::notifications::NotificationRow;
 use crate::schema::{application_history, applications};
@@ -418,6 +419,40 @@ pub fn find_visible(conn: &mut DbConnection, id: &str, who: &Visibility) -> Resu
     row.map(ApplicationRow::into_domain).transpose()
 }
 
+/// [`find_visible`] and, when the caller may see the row, the read's entry in the access journal
+/// (`reading`: who reads what kind of item, when). One statement on PostgreSQL for the scopes
+/// checked on the row itself ([`Journaled`]); two elsewhere.
+pub fn find_visible_journaled(
+    conn: &mut DbConnection,
+    id: &str,
+    who: &Visibility,
+    reading: &Reading,
+) -> Result<Option<Application>, StoreError> {
+    let seen = match who {
+        Visibility::Applicant(iin) => Some(Seen::Where { column: "applicant_iin", value: iin }),
+        Visibility::Provider(org) => Some(Seen::Where { column: "provider_id", value: org }),
+        Visibility::IntakeCentre(org) => Some(Seen::Where { column: "intake_org_id", value: org }),
+        Visibility::All => Some(Seen::All),
+        // Scopes that need another table or a list of services.
+        Visibility::ReviewBody(_) | Visibility::Services(_) => None,
+    };
+    match seen {
+        Some(seen) if matches!(conn, DbConnection::Postgresql(_)) => {
+            let query = applications::table.find(id).select(ApplicationRow::as_select());
+            let row: Option<ApplicationRow> =
+                Journaled { query, reading, seen, limit: 1 }.get_result(conn).optional()?;
+            row.filter(|r| r.visible_to(who)).map(ApplicationRow::into_domain).transpose()
+        }
+        _ => {
+            let app = find_visible(conn, id, who)?;
+            if let Some(a) = &app {
+                access_log::record(conn, &reading.entry(&a.id, Some(&a.id), Some(&a.applicant_iin)))?;
+            }
+            Ok(app)
+        }
+    }
+}
+
 impl ApplicationRow {
     /// [`scoped`] on one row, for every scope that needs no other table.
     fn visible_to(&self, who: &Visibility) -> bool {
@@ -451,7 +486,12 @@ pub(crate) fn scoped<'a>(who: &Visibility) -> applications::BoxedQuery<'a, crate
 }
 
 /// A page of applications visible to `who`, newest first, and whether more follow.
-pub fn list(conn: &mut DbConnection, who: &Visibility, f: &ListFilter) -> Result<(Vec<Application>, bool), StoreError> {
+pub fn list(
+    conn: &mut DbConnection,
+    who: &Visibility,
+    f: &ListFilter,
+    reading: Option<&Reading>,
+) -> Result<(Vec<Application>, bool), StoreError> {
     let limit = f.limit.clamp(1, 200);
     let unfiltered = f.service_key.is_none()
         && f.status.is_none()
@@ -459,45 +499,63 @@ pub fn list(conn: &mut DbConnection, who: &Visibility, f: &ListFilter) -> Result
         && f.provider_id.is_none()
         && f.assignee.is_none()
         && f.overdue_at.is_none();
+    // With a reading, the page's entries in the access journal: on PostgreSQL in the page's own
+    // statement ([`Journaled`]), elsewhere one statement after it.
+    let pg = matches!(conn, DbConnection::Postgresql(_));
+    macro_rules! load {
+        ($query:expr) => {
+            match reading {
+                Some(reading) if pg => {
+                    Journaled { query: $query, reading, seen: Seen::All, limit }.load::<ApplicationRow>(conn)?
+                }
+                _ => $query.load::<ApplicationRow>(conn)?,
+            }
+        };
+    }
     // The provider's own pages, the list staff open most: static queries, prepared once per connection
     // (a boxed query is parsed and planned on every request).
-    if let (Visibility::Provider(org), true) = (who, unfiltered) {
+    let rows = if let (Visibility::Provider(org), true) = (who, unfiltered) {
         let page = applications::table
             .filter(applications::provider_id.eq(org))
             .order(applications::id.desc())
             .limit(limit + 1)
             .select(ApplicationRow::as_select());
-        let rows = match &f.before_id {
-            None => page.load(conn)?,
-            Some(c) => page.filter(applications::id.lt(c)).load(conn)?,
-        };
-        return page_of(rows, limit);
+        match &f.before_id {
+            None => load!(page),
+            Some(c) => load!(page.filter(applications::id.lt(c))),
+        }
+    } else {
+        let mut q = scoped(who);
+        if let Some(v) = &f.service_key {
+            q = q.filter(applications::service_key.eq(v.clone()));
+        }
+        if let Some(v) = f.status {
+            q = q.filter(applications::status.eq(StatusCode(v)));
+        }
+        if let Some(v) = f.channel {
+            q = q.filter(applications::channel.eq(ChannelCode(v)));
+        }
+        if let Some(v) = &f.provider_id {
+            q = q.filter(applications::provider_id.eq(v.clone()));
+        }
+        if let Some(v) = &f.assignee {
+            q = q.filter(applications::assignee.eq(v.clone()));
+        }
+        if let Some(at) = f.overdue_at {
+            let at = at.naive_utc();
+            q = q.filter(applications::due_at.lt(at).or(applications::stage_due_at.lt(at))).filter(open_filter());
+        }
+        if let Some(c) = &f.before_id {
+            q = q.filter(applications::id.lt(c.clone()));
+        }
+        load!(q.order(applications::id.desc()).limit(limit + 1).select(ApplicationRow::as_select()))
+    };
+    let (apps, more) = page_of(rows, limit)?;
+    if let (Some(reading), false) = (reading, pg) {
+        let entries: Vec<_> = apps.iter().map(|a| reading.entry(&a.id, Some(&a.id), Some(&a.applicant_iin))).collect();
+        access_log::record_all(conn, &entries)?;
     }
-    let mut q = scoped(who);
-    if let Some(v) = &f.service_key {
-        q = q.filter(applications::service_key.eq(v.clone()));
-    }
-    if let Some(v) = f.status {
-        q = q.filter(applications::status.eq(StatusCode(v)));
-    }
-    if let Some(v) = f.channel {
-        q = q.filter(applications::channel.eq(ChannelCode(v)));
-    }
-    if let Some(v) = &f.provider_id {
-        q = q.filter(applications::provider_id.eq(v.clone()));
-    }
-    if let Some(v) = &f.assignee {
-        q = q.filter(applications::assignee.eq(v.clone()));
-    }
-    if let Some(at) = f.overdue_at {
-        let at = at.naive_utc();
-        q = q.filter(applications::due_at.lt(at).or(applications::stage_due_at.lt(at))).filter(open_filter());
-    }
-    if let Some(c) = &f.before_id {
-        q = q.filter(applications::id.lt(c.clone()));
-    }
-    let rows = q.order(applications::id.desc()).limit(limit + 1).select(ApplicationRow::as_select()).load(conn)?;
-    page_of(rows, limit)
+    Ok((apps, more))
 }
 
 /// A page of at most `limit` of `rows` (read with one more, to tell whether more follow).

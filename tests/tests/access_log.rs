@@ -249,3 +249,58 @@ e2e!(a_page_of_reads_is_journalled_entry_by_entry, |app| {
     assert!(rows.iter().all(|r| r.at == t0.naive_utc() && r.kind == "application" && !r.actor_role.is_empty()));
     assert_eq!(rows[3].actor_role, "admin");
 });
+
+// On PostgreSQL a read and its journal entries are one statement (`access_log::Journaled`): a page
+// journals exactly the applications it shows (not the one more it reads to tell whether more
+// follow), with the row's applicant, and a read by id journals only a row the caller may see,
+// whichever scope decides it (provider, intake centre, applicant).
+e2e!(a_read_journals_exactly_what_it_shows, |app| {
+    use persistence::access_log::{query, AccessFilter};
+    let on = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+    let mut filed = Vec::new();
+    for iin in [IIN, OTHER, IIN] {
+        let body = json!({"service_key": "free_school_meals", "channel": "portal", "provider_id": "astana-education",
+            "form": e2e::form_for("free_school_meals", on, iin)});
+        let (s, a) = app.post("/api/v1/applications", Some(&app.applicant(iin)), &body, None).await;
+        assert_eq!(s, 201, "{a}");
+        filed.push((a["id"].as_str().unwrap().to_string(), iin));
+    }
+    let db = app.database();
+    let entries_of = |sub: &str| {
+        let filter = AccessFilter { actor_sub: Some(sub.into()), ..AccessFilter::default() };
+        let mut rows = db.read(|c| query(c, &filter, None, 50)).unwrap();
+        rows.reverse();
+        rows.into_iter()
+            .map(|r| (r.kind, r.resource_id.clone(), r.application_id, r.subject_iin, r.actor_org))
+            .collect::<Vec<_>>()
+    };
+    let entry = |kind: &str, (id, iin): &(String, &str), org: Option<&str>| {
+        (kind.to_string(), id.clone(), Some(id.clone()), Some(iin.to_string()), org.map(str::to_string))
+    };
+    let org = Some("astana-education");
+
+    // Pages of two: the newest two, then the oldest; three entries in all, in page order.
+    let emp = app.token(Role::Employee, "emp-1", org);
+    let (s, p1) = app.get("/api/v1/applications?limit=2", Some(&emp)).await;
+    assert_eq!((s, p1["items"].as_array().unwrap().len()), (200, 2), "{p1}");
+    assert_eq!(entries_of("emp-1"), vec![entry("application", &filed[2], org), entry("application", &filed[1], org)]);
+    let cursor = p1["next_cursor"].as_str().expect("a next page");
+    let (_, p2) = app.get(&format!("/api/v1/applications?limit=2&cursor={cursor}"), Some(&emp)).await;
+    assert_eq!(p2["items"][0]["id"], filed[0].0.as_str(), "{p2}");
+    assert_eq!(entries_of("emp-1").len(), 3);
+
+    // By id: the provider's staff, yes; another provider's or a centre that took none of them, no.
+    assert_eq!(app.get(&format!("/api/v1/applications/{}/history", filed[1].0), Some(&emp)).await.0, 200);
+    assert_eq!(entries_of("emp-1")[3], entry("application_history", &filed[1], org));
+    let foreign = app.token(Role::Employee, "emp-9", Some("almaty-education"));
+    let centre = app.token(Role::Operator, "op-1", Some("gfc-astana-1"));
+    for token in [&foreign, &centre] {
+        assert_eq!(app.get(&format!("/api/v1/applications/{}", filed[1].0), Some(token)).await.0, 404);
+    }
+    assert_eq!((entries_of("emp-9"), entries_of("op-1")), (vec![], vec![]));
+    // The applicant: their own, journaled; another's, not.
+    let own = app.applicant(OTHER);
+    assert_eq!(app.get(&format!("/api/v1/applications/{}", filed[1].0), Some(&own)).await.0, 200);
+    assert_eq!(app.get(&format!("/api/v1/applications/{}", filed[0].0), Some(&own)).await.0, 404);
+    assert_eq!(entries_of(OTHER), vec![entry("application", &filed[1], None)]);
+});

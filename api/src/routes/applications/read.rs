@@ -108,13 +108,10 @@ pub async fn list_applications(
     let scope = visibility(&who);
     let reader = Reader::of(&req, &who);
     let (apps, more) = web::block(move || {
-        state.db.read(|c| {
-            let (apps, more) = repo::list(c, &scope, &filter)?;
-            // Each application listed is a read of its applicant's data: one entry each, one insert.
-            let items = apps.iter().map(|a| (a.id.as_str(), Some(a.id.as_str()), Some(a.applicant_iin.as_str())));
-            access::journal_page(c, &reader, AccessKind::Application, items, state.clock.now())?;
-            Ok((apps, more))
-        })
+        // Each application listed is a read of its applicant's data: one journal entry each, written
+        // with the page.
+        let reading = access::reading(&reader, AccessKind::Application, state.clock.now());
+        state.db.read(|c| repo::list(c, &scope, &filter, Some(&reading)))
     })
     .await??;
     let next_cursor = if more { apps.last().map(|a| a.id.clone()) } else { None };
