@@ -108,10 +108,12 @@ pub async fn list_applications(
     let scope = visibility(&who);
     let reader = Reader::of(&req, &who);
     let (apps, more) = web::block(move || {
-        // Each application listed is a read of its applicant's data: one journal entry each, written
-        // with the page.
-        let reading = access::reading(&reader, AccessKind::Application, state.clock.now());
-        state.db.read(|c| repo::list(c, &scope, &filter, Some(&reading)))
+        state.db.read(|c| {
+            // Each application listed is a read of its applicant's data: one journal entry each,
+            // written with the page.
+            let reading = access::reading(&reader, AccessKind::Application, state.clock.now());
+            repo::list(c, &scope, &filter, Some(&reading))
+        })
     })
     .await??;
     let next_cursor = if more { apps.last().map(|a| a.id.clone()) } else { None };
