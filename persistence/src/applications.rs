@@ -446,11 +446,17 @@ pub fn find_visible_journaled(
         _ => {
             let app = find_visible(conn, id, who)?;
             if let Some(a) = &app {
-                access_log::record(conn, &reading.entry(&a.id, Some(&a.id), Some(&a.applicant_iin)))?;
+                access_log::record(conn, &entry_of(reading, a))?;
             }
             Ok(app)
         }
     }
+}
+
+/// The journal entry of `reading` one application: the application is the item and its applicant
+/// the subject, as [`Journaled`] writes it from the row.
+fn entry_of(reading: &Reading, app: &Application) -> access_log::NewAccess {
+    reading.entry(&app.id, Some(&app.id), Some(&app.applicant_iin))
 }
 
 impl ApplicationRow {
@@ -552,7 +558,7 @@ pub fn list(
     };
     let (apps, more) = page_of(rows, limit)?;
     if let (Some(reading), false) = (reading, pg) {
-        let entries: Vec<_> = apps.iter().map(|a| reading.entry(&a.id, Some(&a.id), Some(&a.applicant_iin))).collect();
+        let entries: Vec<_> = apps.iter().map(|a| entry_of(reading, a)).collect();
         access_log::record_all(conn, &entries)?;
     }
     Ok((apps, more))
