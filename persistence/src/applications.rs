@@ -428,13 +428,11 @@ pub fn find_visible_journaled(
     who: &Visibility,
     reading: &Reading,
 ) -> Result<Option<Application>, StoreError> {
-    let seen = match who {
-        Visibility::Applicant(iin) => Some(Seen::Where { column: "applicant_iin", value: iin }),
-        Visibility::Provider(org) => Some(Seen::Where { column: "provider_id", value: org }),
-        Visibility::IntakeCentre(org) => Some(Seen::Where { column: "intake_org_id", value: org }),
-        Visibility::All => Some(Seen::All),
+    let seen = match who.check() {
+        ScopeCheck::Owner(column, value) => Some(Seen::Where { column: column.name(), value }),
+        ScopeCheck::Everything => Some(Seen::All),
         // Scopes that need another table or a list of services.
-        Visibility::ReviewBody(_) | Visibility::Services(_) => None,
+        ScopeCheck::ReviewBody(_) | ScopeCheck::Services(_) => None,
     };
     match seen {
         Some(seen) if matches!(conn, DbConnection::Postgresql(_)) => {
@@ -459,35 +457,102 @@ fn entry_of(reading: &Reading, app: &Application) -> access_log::NewAccess {
     reading.entry(&app.id, Some(&app.id), Some(&app.applicant_iin))
 }
 
+/// A column of `applications` that names whose an application is: the applicant, the provider it
+/// is addressed to, the centre it was filed at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OwnerColumn {
+    ApplicantIin,
+    ProviderId,
+    IntakeOrgId,
+}
+
+impl OwnerColumn {
+    /// Its name in SQL (the journal's `WHERE` in [`Journaled`]), as the schema names it.
+    fn name(self) -> &'static str {
+        use diesel::Column;
+        match self {
+            OwnerColumn::ApplicantIin => applications::applicant_iin::NAME,
+            OwnerColumn::ProviderId => applications::provider_id::NAME,
+            OwnerColumn::IntakeOrgId => applications::intake_org_id::NAME,
+        }
+    }
+
+    /// Its value in a row read.
+    fn of(self, row: &ApplicationRow) -> Option<&str> {
+        match self {
+            OwnerColumn::ApplicantIin => Some(&row.applicant_iin),
+            OwnerColumn::ProviderId => Some(&row.provider_id),
+            OwnerColumn::IntakeOrgId => row.intake_org_id.as_deref(),
+        }
+    }
+
+    /// The rows whose column holds `value`.
+    fn filter<'a>(
+        self,
+        q: applications::BoxedQuery<'a, crate::db::MultiBackend>,
+        value: &str,
+    ) -> applications::BoxedQuery<'a, crate::db::MultiBackend> {
+        let value = value.to_string();
+        match self {
+            OwnerColumn::ApplicantIin => q.filter(applications::applicant_iin.eq(value)),
+            OwnerColumn::ProviderId => q.filter(applications::provider_id.eq(value)),
+            OwnerColumn::IntakeOrgId => q.filter(applications::intake_org_id.eq(value)),
+        }
+    }
+}
+
+/// How a scope is checked on an application: on one of its owner columns, not at all
+/// (administrators), against the complaints forwarded to a review body, or against a list of
+/// services.
+#[derive(Debug, Clone, Copy)]
+enum ScopeCheck<'a> {
+    Owner(OwnerColumn, &'a str),
+    Everything,
+    ReviewBody(&'a str),
+    Services(&'a [String]),
+}
+
+impl Visibility {
+    /// The one place that says which column each scope is checked on, for [`scoped`] (the
+    /// query), [`ApplicationRow::visible_to`] (a row read by id) and [`Journaled`] (its journal
+    /// entry).
+    fn check(&self) -> ScopeCheck<'_> {
+        match self {
+            Visibility::Applicant(iin) => ScopeCheck::Owner(OwnerColumn::ApplicantIin, iin),
+            Visibility::Provider(org) => ScopeCheck::Owner(OwnerColumn::ProviderId, org),
+            Visibility::IntakeCentre(org) => ScopeCheck::Owner(OwnerColumn::IntakeOrgId, org),
+            Visibility::ReviewBody(org) => ScopeCheck::ReviewBody(org),
+            Visibility::Services(keys) => ScopeCheck::Services(keys),
+            Visibility::All => ScopeCheck::Everything,
+        }
+    }
+}
+
 impl ApplicationRow {
     /// [`scoped`] on one row, for every scope that needs no other table.
     fn visible_to(&self, who: &Visibility) -> bool {
-        match who {
-            Visibility::Applicant(iin) => &self.applicant_iin == iin,
-            Visibility::Provider(org) => &self.provider_id == org,
-            Visibility::IntakeCentre(org) => self.intake_org_id.as_ref() == Some(org),
-            Visibility::Services(keys) => keys.contains(&self.service_key),
-            Visibility::ReviewBody(_) => false,
-            Visibility::All => true,
+        match who.check() {
+            ScopeCheck::Owner(column, value) => column.of(self) == Some(value),
+            ScopeCheck::Services(keys) => keys.contains(&self.service_key),
+            ScopeCheck::ReviewBody(_) => false,
+            ScopeCheck::Everything => true,
         }
     }
 }
 
 pub(crate) fn scoped<'a>(who: &Visibility) -> applications::BoxedQuery<'a, crate::db::MultiBackend> {
     let q = applications::table.into_boxed();
-    match who {
-        Visibility::Applicant(iin) => q.filter(applications::applicant_iin.eq(iin.clone())),
-        Visibility::Provider(org) => q.filter(applications::provider_id.eq(org.clone())),
-        Visibility::IntakeCentre(org) => q.filter(applications::intake_org_id.eq(org.clone())),
-        Visibility::ReviewBody(org) => q.filter(
+    match who.check() {
+        ScopeCheck::Owner(column, value) => column.filter(q, value),
+        ScopeCheck::ReviewBody(org) => q.filter(
             applications::id.eq_any(
                 crate::schema::complaints::table
-                    .filter(crate::schema::complaints::reviewer_org.eq(org.clone()))
+                    .filter(crate::schema::complaints::reviewer_org.eq(org.to_string()))
                     .select(crate::schema::complaints::application_id),
             ),
         ),
-        Visibility::Services(keys) => q.filter(applications::service_key.eq_any(keys.clone())),
-        Visibility::All => q,
+        ScopeCheck::Services(keys) => q.filter(applications::service_key.eq_any(keys.to_vec())),
+        ScopeCheck::Everything => q,
     }
 }
 
