@@ -140,7 +140,19 @@ if [ -n "$REUSE_DB" ]; then
 else
     psql -q -d postgres -c "CREATE DATABASE \"$DB\"" > /dev/null || die "cannot create database $DB on $PGHOST:$PGPORT"
 fi
-DATABASE_URL="postgres://$PGUSER@$PGHOST:$PGPORT/$DB"
+# A directory in PGHOST is the server's Unix socket (PostgreSQL on the same host: no TCP, no TLS),
+# for the server as for psql and pgbench; in a URL libpq takes it percent-encoded. Over TCP libpq
+# negotiates TLS as it does for any client (sslmode=prefer: on, when the server has ssl on).
+case "$PGHOST" in
+    /*)
+        DATABASE_URL="postgres://$PGUSER@$(jq -rn --arg h "$PGHOST" '$h | @uri'):$PGPORT/$DB"
+        DB_LINK="the Unix socket in $PGHOST"
+        ;;
+    *)
+        DATABASE_URL="postgres://$PGUSER@$PGHOST:$PGPORT/$DB"
+        DB_LINK="TCP to $PGHOST:$PGPORT (TLS: $(psql -Atq -d postgres -c 'SHOW ssl' 2> /dev/null || echo unknown), sslmode=${PGSSLMODE:-prefer})"
+        ;;
+esac
 log "database $DB"
 
 free_port() {
@@ -558,7 +570,8 @@ REPORT="$WORK/report.md"
     fi
     echo
     echo "$ROWS applications generated over $SPAN_DAYS days (loaded in ${LOAD_SECS}s), $CLIENTS clients, ${DURATION}s per run" \
-        "(monitoring: $MON_REQUESTS requests one after the other), wrk $THREADS threads, warm-up ${WARMUP}s${SERVER_ENV[*]+; server environment also: ${SERVER_ENV[*]}}."
+        "(monitoring: $MON_REQUESTS requests one after the other), wrk $THREADS threads, warm-up ${WARMUP}s${SERVER_ENV[*]+; server environment also: ${SERVER_ENV[*]}};" \
+        "the server, psql and pgbench reach PostgreSQL over $DB_LINK."
 } > "$REPORT"
 echo
 cat "$REPORT"
